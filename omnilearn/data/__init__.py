@@ -1,0 +1,1 @@
+"""Data: the unified format, the shared particle features, loaders and per-dataset preprocessors."""
