@@ -1,0 +1,146 @@
+"""Embeddings and the two drop layers of PET (paper Sec. II A and C)."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class MLP(layers.Layer):
+    """Two GELU dense layers, ``width`` then ``out`` (the paper: every MLP is GELU-activated).
+
+    Acts on the last axis of an input of any rank.
+    """
+
+    def __init__(self, width: int, out: int, use_bias: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.width, self.out, self.use_bias = width, out, use_bias
+        self.dense_0 = layers.Dense(width, activation="gelu", use_bias=use_bias, name="dense_0")
+        self.dense_1 = layers.Dense(out, activation="gelu", use_bias=use_bias, name="dense_1")
+
+    def build(self, input_shape):
+        self.dense_0.build(input_shape)
+        self.dense_1.build(tuple(input_shape[:-1]) + (self.width,))
+
+    def call(self, x):
+        return self.dense_1(self.dense_0(x))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.out,)
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width, "out": self.out, "use_bias": self.use_bias}
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class TimeEmbedding(layers.Layer):
+    """Fourier features of the diffusion time, multiplied by t, then two GELU MLPs.
+
+    Input ``(batch, 1)`` with t in [0, 1]; output ``(batch, dim)``.  The Fourier features are
+    scaled by t and the MLPs have no bias, so the embedding is exactly zero at t = 0: the
+    body then behaves as a plain classifier (paper Sec. II A).  t is scaled by 1000 before
+    the sinusoids, the range of integer DDPM time steps, so the lowest frequencies resolve
+    the whole interval.
+    """
+
+    def __init__(self, dim: int, num_fourier: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.num_fourier = num_fourier
+        half = num_fourier // 2
+        self._freq = [math.exp(-math.log(10000.0) * i / (half - 1)) for i in range(half)]
+        self.net = MLP(2 * dim, dim, use_bias=False, name="mlp")
+
+    def build(self, input_shape):
+        self.net.build((input_shape[0], self.num_fourier))
+
+    def call(self, t):
+        angle = 1000.0 * t * ops.convert_to_tensor(self._freq, dtype=t.dtype)
+        fourier = ops.concatenate([ops.sin(angle), ops.cos(angle)], axis=-1) * t
+        return self.net(fourier)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "num_fourier": self.num_fourier}
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class FeatureDrop(layers.Layer):
+    """With probability ``rate`` per jet, zero the features from column ``start`` on.
+
+    Training only.  Applied to the charge and PID flags so that one body serves datasets with
+    and without particle identification (paper Sec. II A, p = 0.2).  Input and output
+    ``(batch, particles, features)``.
+    """
+
+    def __init__(self, rate: float, start: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.start = start
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training or self.rate <= 0 or self.start >= x.shape[-1]:
+            return x
+        keep = keras.random.uniform((ops.shape(x)[0], 1, 1), seed=self.seed_generator) >= self.rate
+        keep = ops.cast(keep, x.dtype)
+        return ops.concatenate([x[..., : self.start], x[..., self.start:] * keep], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "start": self.start, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class LayerDrop(layers.Layer):
+    """With probability ``rate`` per sample, replace the whole input row with zeros (training only).
+
+    Used on the class-label embedding of the generator head (paper Sec. II C, p = 0.1), which
+    also makes classifier-free guidance possible.  Input and output ``(batch, dim)``.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training or self.rate <= 0:
+            return x
+        keep = keras.random.uniform((ops.shape(x)[0], 1), seed=self.seed_generator) >= self.rate
+        return x * ops.cast(keep, x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class ScaleShift(layers.Layer):
+    """``x * (1 + scale) + shift`` with scale/shift from a per-jet condition, then re-mask.
+
+    Inputs: ``x`` (batch, particles, dim), ``cond`` (batch, 2*dim), ``mask`` (batch, particles).
+    """
+
+    def call(self, x, cond, mask):
+        scale, shift = ops.split(cond, 2, axis=-1)
+        out = x * (1.0 + scale[:, None, :]) + shift[:, None, :]
+        return out * mask[..., None]
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class Masked(layers.Layer):
+    """Zero the padded particles: ``x * mask[..., None]``."""
+
+    def call(self, x, mask):
+        return x * mask[..., None]
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class ParticleBroadcast(layers.Layer):
+    """Copy a per-jet vector ``(batch, dim)`` to every real particle: ``(batch, particles, dim)``."""
+
+    def call(self, vector, mask):
+        return vector[:, None, :] * mask[..., None]

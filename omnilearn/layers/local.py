@@ -1,0 +1,79 @@
+"""Local encoding: a dynamic graph (DGCNN) edge convolution over the k nearest neighbours."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .embedding import MLP
+
+# Added to the distance of excluded pairs (padding, self); far above any real distance.
+_FAR = 1e9
+
+
+def knn(points, mask, k: int):
+    """Indices of the k nearest real neighbours of every particle, excluding itself.
+
+    Args:
+        points: ``(batch, particles, dims)`` coordinates of the metric.
+        mask: ``(batch, particles)`` 1 for real particles.
+        k: number of neighbours.
+
+    Returns:
+        ``idx`` ``(batch, particles, k)`` int indices into ``particles + k`` slots (the last k
+        are dummies that stand in when a jet has fewer than k + 1 particles) and ``valid``
+        ``(batch, particles, k)`` 1 where the neighbour is a real particle.
+    """
+    sq = ops.sum(points * points, axis=-1)
+    dist = sq[:, :, None] + sq[:, None, :] - 2.0 * ops.einsum("bid,bjd->bij", points, points)
+    n = ops.shape(points)[1]
+    excluded = (1.0 - mask[:, None, :]) + ops.eye(n, dtype=points.dtype)[None]
+    dist = dist + _FAR * ops.minimum(excluded, 1.0)
+    # k dummy columns keep top_k defined for jets (or test inputs) with <= k particles.
+    batch = ops.shape(points)[0]
+    dist = ops.concatenate([dist, ops.full((batch, n, k), 2 * _FAR, dtype=dist.dtype)], axis=-1)
+    neg, idx = ops.top_k(-dist, k=k)
+    valid = ops.cast(-neg < 0.5 * _FAR, points.dtype)
+    return idx, valid
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class EdgeConv(layers.Layer):
+    """One DGCNN layer: edges ``[x_i, x_j - x_i]`` → two GELU MLP layers → mean over neighbours.
+
+    The neighbourhood is the ``k`` nearest real particles in ``points`` (Δη–Δφ for the first
+    layer, the previous layer's output for the second).  Neighbours that are padding are left
+    out of the mean, so extra padded particles change nothing.
+
+    Inputs: ``points`` (batch, particles, d), ``features`` (batch, particles, f), ``mask``
+    (batch, particles).  Output: (batch, particles, dim), zero on padded particles.
+    """
+
+    def __init__(self, dim: int, k: int = 10, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.k = k
+        self.net = MLP(2 * dim, dim, name="mlp")
+
+    def build(self, points_shape, features_shape=None, mask_shape=None):
+        self.net.build((None, None, None, 2 * features_shape[-1]))
+
+    def call(self, points, features, mask):
+        idx, valid = knn(points, mask, self.k)
+        batch = ops.shape(features)[0]
+        padded = ops.concatenate([features, ops.zeros((batch, self.k, ops.shape(features)[-1]), features.dtype)], axis=1)
+        # Gather neighbours per jet: (batch, particles, k, f).
+        flat = ops.reshape(idx, (batch, -1))
+        neighbours = ops.take_along_axis(padded, flat[..., None], axis=1)
+        neighbours = ops.reshape(neighbours, (batch, -1, self.k, ops.shape(features)[-1]))
+        centre = ops.broadcast_to(features[:, :, None, :], ops.shape(neighbours))
+        edges = self.net(ops.concatenate([centre, neighbours - centre], axis=-1))
+        valid = valid[..., None]
+        pooled = ops.sum(edges * valid, axis=2) / ops.maximum(ops.sum(valid, axis=2), 1.0)
+        return pooled * mask[..., None]
+
+    def compute_output_shape(self, points_shape, features_shape=None, mask_shape=None):
+        return tuple(features_shape[:-1]) + (self.dim,)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "k": self.k}

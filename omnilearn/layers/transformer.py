@@ -1,0 +1,119 @@
+"""Transformer block with LayerScale, shared by the PET body and both heads."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class LayerScale(layers.Layer):
+    """Learnable per-channel factor on a residual branch (Touvron et al. 2021), init 1e-5 in PET."""
+
+    def __init__(self, init_value: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.init_value = init_value
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(
+            name="gamma", shape=(input_shape[-1],), initializer=keras.initializers.Constant(self.init_value)
+        )
+
+    def call(self, x):
+        return x * self.gamma
+
+    def get_config(self):
+        return {**super().get_config(), "init_value": self.init_value}
+
+
+def key_mask(mask, num_queries):
+    """Boolean attention mask ``(batch, queries, keys)`` that hides padded keys."""
+    m = ops.cast(mask[:, None, :], "bool")
+    return ops.broadcast_to(m, (ops.shape(mask)[0], num_queries, ops.shape(mask)[1]))
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class AttentionBlock(layers.Layer):
+    """Pre-norm multi-head attention + GELU MLP, each residual branch scaled by LayerScale.
+
+    ``call(x, residual, mask, num_queries=None)``:
+
+    * ``x`` (batch, tokens, dim) is normalised and attended over (keys = values = all tokens,
+      padded ones hidden by ``mask`` (batch, tokens));
+    * queries are all tokens, or only the first ``num_queries`` (the classifier's class token);
+    * the attention output is added to ``residual`` (batch, queries, dim), then the MLP branch.
+
+    The body uses ``residual = x``; the heads pass their token as the residual and set
+    ``post_norm`` (an extra normalisation of the attention output), as in the paper's Fig. 1.
+    Layer normalisation acts per token, so padded particles never mix into real ones.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        layer_scale: bool = True,
+        layer_scale_init: float = 1e-5,
+        dropout: float = 0.0,
+        post_norm: bool = False,
+        mlp_ratio: int = 2,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.num_heads = num_heads
+        self.layer_scale = layer_scale
+        self.layer_scale_init = layer_scale_init
+        self.dropout = dropout
+        self.post_norm = post_norm
+        self.mlp_ratio = mlp_ratio
+        self.norm_in = layers.LayerNormalization(epsilon=1e-6, name="norm_in")
+        self.attention = layers.MultiHeadAttention(num_heads, key_dim=dim // num_heads, name="attention")
+        self.norm_attn = layers.LayerNormalization(epsilon=1e-6, name="norm_attn") if post_norm else None
+        self.norm_mlp = layers.LayerNormalization(epsilon=1e-6, name="norm_mlp")
+        self.mlp_in = layers.Dense(mlp_ratio * dim, activation="gelu", name="mlp_in")
+        self.mlp_drop = layers.Dropout(dropout)
+        self.mlp_out = layers.Dense(dim, name="mlp_out")
+        self.scale_attn = LayerScale(layer_scale_init, name="scale_attn") if layer_scale else None
+        self.scale_mlp = LayerScale(layer_scale_init, name="scale_mlp") if layer_scale else None
+
+    def build(self, x_shape, residual_shape=None, mask_shape=None):
+        shape = (None, None, self.dim)
+        self.norm_in.build(shape)
+        self.attention.build(shape, shape, shape)
+        for layer in (self.norm_attn, self.norm_mlp, self.scale_attn, self.scale_mlp):
+            if layer is not None:
+                layer.build(shape)
+        self.mlp_in.build(shape)
+        self.mlp_out.build((None, None, self.mlp_ratio * self.dim))
+
+    def call(self, x, residual, mask, num_queries=None, training=None):
+        normed = self.norm_in(x)
+        query = normed if num_queries is None else normed[:, :num_queries]
+        update = self.attention(
+            query, normed, normed, attention_mask=key_mask(mask, ops.shape(query)[1]), training=training
+        )
+        if self.norm_attn is not None:
+            update = self.norm_attn(update)
+        if self.scale_attn is not None:
+            update = self.scale_attn(update)
+        x2 = residual + update
+        update = self.mlp_out(self.mlp_drop(self.mlp_in(self.norm_mlp(x2)), training=training))
+        if self.scale_mlp is not None:
+            update = self.scale_mlp(update)
+        return x2 + update
+
+    def compute_output_shape(self, x_shape, residual_shape=None, mask_shape=None):
+        return residual_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "num_heads": self.num_heads,
+            "layer_scale": self.layer_scale,
+            "layer_scale_init": self.layer_scale_init,
+            "dropout": self.dropout,
+            "post_norm": self.post_norm,
+            "mlp_ratio": self.mlp_ratio,
+        }

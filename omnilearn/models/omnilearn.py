@@ -1,0 +1,165 @@
+"""The OmniLearn model: PET body + classifier and generator heads, trained jointly.
+
+L = CE(y, ŷ(x)) + ‖v − v̂(x̂, t)‖² + α(t)² CE(y, ŷ(x̂, t))   (paper Eq. 2)
+
+with t ~ U(0, 1) per jet, x̂ = α x + σ ε and v = α ε − σ x (``diffusion.py``).  Modes:
+``classifier`` (first term only: the PET classifier and all classification fine-tunes),
+``generator`` (second term only) and ``all`` (pretraining).
+
+Batches are dicts: ``particles`` (B,P,F), ``mask`` (B,P), ``jet`` (B,4), ``label`` (B,C)
+one-hot and ``weight`` (B,), as produced by :mod:`omnilearn.data.loader`.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from ..config import ModelConfig
+from ..training.losses import cross_entropy, velocity_error, weighted_mean
+from .diffusion import alpha_sigma, perturb
+from .pet import build_body, build_classifier, build_generator
+
+MODES = ("classifier", "generator", "all")
+LOSS_TERMS = ("class_loss", "gen_loss", "smear_loss")
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class OmniLearn(keras.Model):
+    """Body and heads under one ``keras.Model`` with a custom ``train_step``.
+
+    ``compile(optimizer=..., body_optimizer=...)`` takes a second optimizer for the body, so
+    that fine-tuning can give the body 0.1x the heads' learning rate (LION's update size does
+    not depend on the gradient scale, so this needs its own optimizer).  Without it one
+    optimizer updates everything.
+
+    ``model(batch)`` returns class probabilities for clean jets (t = 0).
+    """
+
+    def __init__(self, config: ModelConfig | dict | None = None, mode: str = "all", seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(config, dict):
+            config = ModelConfig.from_dict(config)
+        self.model_config = config or ModelConfig()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.body = build_body(self.model_config)
+        self.classifier = build_classifier(self.model_config)
+        self.generator = build_generator(self.model_config)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss",) + LOSS_TERMS}
+        self.accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+        self.body_optimizer = None
+
+    # -- forward passes -------------------------------------------------------------------
+    def encode(self, particles, mask, time, training=False):
+        """Body output ``(B, P, D)``."""
+        return self.body({"particles": particles, "mask": mask, "time": time}, training=training)
+
+    def classify(self, batch, training=False):
+        """Logits ``(B, C)`` of clean jets (t = 0)."""
+        time = ops.zeros((ops.shape(batch["particles"])[0], 1), dtype=batch["particles"].dtype)
+        encoded = self.encode(batch["particles"], batch["mask"], time, training)
+        return self.classifier({"encoded": encoded, "jet": batch["jet"], "mask": batch["mask"]}, training=training)
+
+    def velocity(self, particles, mask, jet, label, time, training=False):
+        """Predicted v ``(B, P, F)`` for noised particles at time ``time`` ``(B, 1)``."""
+        encoded = self.encode(particles, mask, time, training)
+        return self.generator(
+            {"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training
+        )
+
+    def call(self, batch, training=False):
+        return ops.softmax(self.classify(batch, training), axis=-1)
+
+    # -- loss -----------------------------------------------------------------------------
+    def compute_losses(self, batch, training=False):
+        """The loss terms of the current mode as batch averages, and the clean logits (or None)."""
+        x, mask, jet, label = batch["particles"], batch["mask"], batch["jet"], batch["label"]
+        weight = batch.get("weight")
+        if weight is None:
+            weight = ops.ones((ops.shape(x)[0],), dtype=x.dtype)
+        losses, logits = {}, None
+        if self.mode in ("classifier", "all"):
+            logits = self.classify(batch, training)
+            losses["class_loss"] = weighted_mean(cross_entropy(label, logits), weight)
+        if self.mode in ("generator", "all"):
+            batch_size = ops.shape(x)[0]
+            t = keras.random.uniform((batch_size, 1), seed=self.seed_generator, dtype=x.dtype)
+            noise = keras.random.normal(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
+            x_t, v = perturb(x, t, noise, mask)
+            encoded = self.encode(x_t, mask, t, training)
+            v_pred = self.generator(
+                {"encoded": encoded, "jet": jet, "label": label, "time": t, "mask": mask}, training=training
+            )
+            losses["gen_loss"] = weighted_mean(velocity_error(v, v_pred, mask), weight)
+            if self.mode == "all":
+                smeared = self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
+                alpha, _ = alpha_sigma(t[:, 0])
+                losses["smear_loss"] = weighted_mean(ops.square(alpha) * cross_entropy(label, smeared), weight)
+        return losses, logits
+
+    # -- Keras hooks ----------------------------------------------------------------------
+    def head_variables(self) -> list:
+        """Trainable head variables that the current mode's loss depends on."""
+        heads = {"classifier": [self.classifier], "generator": [self.generator], "all": [self.classifier, self.generator]}
+        return [v for head in heads[self.mode] for v in head.trainable_variables]
+
+    def compile(self, optimizer="adam", body_optimizer=None, **kwargs):
+        kwargs.setdefault("jit_compile", False)
+        super().compile(optimizer=optimizer, **kwargs)
+        self.body_optimizer = body_optimizer
+        if body_optimizer is None:
+            self.optimizer.build(self.body.trainable_variables + self.head_variables())
+        else:
+            self.optimizer.build(self.head_variables())
+            body_optimizer.build(self.body.trainable_variables)
+
+    def reduce_gradients(self, grads: list) -> list:
+        """Hook for data-parallel training (averages gradients over workers); identity here."""
+        return grads
+
+    def reduce_metric(self, value):
+        """Hook for data-parallel training (averages metrics over workers); identity here."""
+        return value
+
+    def train_step(self, batch):
+        body_vars = self.body.trainable_variables
+        head_vars = self.head_variables()
+        with tf.GradientTape() as tape:
+            losses, logits = self.compute_losses(batch, training=True)
+            total = ops.sum(ops.stack(list(losses.values())))
+        grads = self.reduce_gradients(tape.gradient(total, body_vars + head_vars))
+        n = len(body_vars)
+        if self.body_optimizer is None:
+            self.optimizer.apply(grads, body_vars + head_vars)
+        else:
+            self.body_optimizer.apply(grads[:n], body_vars)
+            self.optimizer.apply(grads[n:], head_vars)
+        return self._update_metrics(total, losses, logits, batch)
+
+    def test_step(self, batch):
+        losses, logits = self.compute_losses(batch, training=False)
+        total = ops.sum(ops.stack(list(losses.values())))
+        return self._update_metrics(total, losses, logits, batch)
+
+    def _update_metrics(self, total, losses, logits, batch):
+        self.trackers["loss"].update_state(self.reduce_metric(total))
+        for name, value in losses.items():
+            self.trackers[name].update_state(self.reduce_metric(value))
+        if logits is not None:
+            self.accuracy.update_state(batch["label"], logits)
+        return {m.name: m.result() for m in self.metrics if m.name == "loss" or m.name in losses or (m is self.accuracy and logits is not None)}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values()) + [self.accuracy]
+
+    def get_config(self):
+        return {"config": self.model_config.to_dict(), "mode": self.mode}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

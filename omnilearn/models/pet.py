@@ -1,0 +1,144 @@
+"""The PET body and its classifier and generator heads, as Keras functional models.
+
+Shapes: B jets, P particles (padded), F particle features, D = ``projection_dim``, C classes.
+
+* body:       (particles (B,P,F), mask (B,P), time (B,1))                  → (B,P,D)
+* classifier: (body output (B,P,D), jet (B,4), mask (B,P))                 → logits (B,C)
+* generator:  (body output (B,P,D), jet (B,4), label (B,C), time (B,1), mask (B,P)) → v (B,P,F)
+
+The three are separate functional models, so the body is saved, loaded and reused under new
+heads on its own (a "backbone" in KerasHub's words); :class:`omnilearn.models.OmniLearn`
+calls them together.  Layer names are fixed so weights files map one to one.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from ..config import ModelConfig
+from ..layers.embedding import MLP, FeatureDrop, LayerDrop, Masked, ParticleBroadcast, ScaleShift, TimeEmbedding
+from ..layers.local import EdgeConv
+from ..layers.transformer import AttentionBlock
+
+
+def _inputs(cfg: ModelConfig, *names: str) -> dict[str, keras.KerasTensor]:
+    shapes = {
+        "particles": (None, cfg.num_feat),
+        "mask": (None,),
+        "time": (1,),
+        "jet": (cfg.num_jet,),
+        "label": (cfg.num_classes,),
+        "encoded": (None, cfg.projection_dim),
+    }
+    return {n: keras.Input(shape=shapes[n], name=n) for n in names}
+
+
+def _block(cfg: ModelConfig, name: str, post_norm: bool) -> AttentionBlock:
+    return AttentionBlock(
+        cfg.projection_dim,
+        cfg.num_heads,
+        layer_scale=cfg.layer_scale,
+        layer_scale_init=cfg.layer_scale_init,
+        dropout=cfg.dropout,
+        post_norm=post_norm,
+        name=name,
+    )
+
+
+def build_body(cfg: ModelConfig) -> keras.Model:
+    """PET body: feature drop → embedding → time scale/shift → + local DGCNN → transformer → + skip.
+
+    The local (DGCNN) branch reads the particle features after the feature drop, so the PID
+    flags are absent there too when dropped; its first kNN is in (Δη, Δφ), the second in the
+    first layer's output space.
+    """
+    inp = _inputs(cfg, "particles", "mask", "time")
+    mask = inp["mask"]
+    dim = cfg.projection_dim
+    x = FeatureDrop(cfg.feature_drop, cfg.num_kinematic, name="feature_drop")(inp["particles"])
+    h = Masked(name="embed_mask")(MLP(2 * dim, dim, name="feature_embedding")(x), mask)
+    t = TimeEmbedding(dim, cfg.num_fourier, name="time_embedding")(inp["time"])
+    t = layers.Dense(2 * dim, activation="gelu", name="time_scale_shift")(t)
+    h = ScaleShift(name="time_condition")(h, t, mask)
+    if cfg.local:
+        points, local = x[..., :2], x
+        for i in range(cfg.num_local):
+            local = EdgeConv(dim, cfg.K, name=f"local_{i}")(points, local, mask)
+            points = local
+        h = layers.Add(name="add_local")([h, local])
+    skip = h
+    for i in range(cfg.num_layers):
+        h = Masked(name=f"mask_{i}")(_block(cfg, f"transformer_{i}", post_norm=False)(h, h, mask), mask)
+    out = layers.Add(name="add_skip")([h, skip])
+    return keras.Model(inp, out, name="pet_body")
+
+
+def build_classifier(cfg: ModelConfig) -> keras.Model:
+    """Classifier head: jet scale/shift, a class token updated by attention over the particles.
+
+    The paper's jet embedding is described as an MLP; its published head size (268 k) leaves
+    room for a single GELU layer producing the scale and shift, which is what is built here.
+    Only the class token changes inside the head's transformer blocks.
+    """
+    inp = _inputs(cfg, "encoded", "jet", "mask")
+    mask = inp["mask"]
+    dim = cfg.projection_dim
+    jet = layers.Dense(2 * dim, activation="gelu", name="jet_embedding")(inp["jet"])
+    h = ScaleShift(name="jet_condition")(inp["encoded"], jet, mask)
+    token = ClassToken(dim, name="class_token")(h)
+    full_mask = ops.concatenate([ops.ones_like(mask[:, :1]), mask], axis=1)
+    for i in range(cfg.num_class_layers):
+        tokens = ops.concatenate([token, h], axis=1)
+        token = _block(cfg, f"class_block_{i}", post_norm=True)(tokens, token, full_mask, num_queries=1)
+    token = layers.LayerNormalization(epsilon=1e-6, name="class_norm")(token[:, 0])
+    logits = layers.Dense(cfg.num_classes, name="class_output")(token)
+    return keras.Model(inp, logits, name="pet_classifier")
+
+
+def build_generator(cfg: ModelConfig) -> keras.Model:
+    """Generator head: a diffusion token that shifts the particle embeddings, predicting v.
+
+    The condition is MLP(time embedding + jet embedding) + layer-dropped label embedding.  The
+    label embedding has no bias, so an all-zero label is exactly the dropped (unconditional)
+    case used for classifier-free guidance.  The token is updated by every block; the
+    prediction is a projection of (body output + token).
+    """
+    inp = _inputs(cfg, "encoded", "jet", "label", "time", "mask")
+    mask = inp["mask"]
+    dim = cfg.projection_dim
+    t = TimeEmbedding(dim, cfg.num_fourier, name="time_embedding")(inp["time"])
+    jet = MLP(2 * dim, dim, name="jet_embedding")(inp["jet"])
+    cond = MLP(2 * dim, dim, name="condition")(layers.Add(name="add_time_jet")([t, jet]))
+    label = layers.Dense(dim, activation="gelu", use_bias=False, name="label_embedding")(inp["label"])
+    label = LayerDrop(cfg.class_drop, name="label_drop")(label)
+    cond = layers.Add(name="add_label")([cond, label])
+    h = inp["encoded"]
+    token = ParticleBroadcast(name="diffusion_token")(cond, mask)
+    for i in range(cfg.num_gen_layers):
+        summed = layers.Add(name=f"shift_{i}")([token, h])
+        token = Masked(name=f"gen_mask_{i}")(_block(cfg, f"gen_block_{i}", post_norm=True)(summed, token, mask), mask)
+    out = layers.LayerNormalization(epsilon=1e-6, name="gen_norm")(layers.Add(name="add_token")([h, token]))
+    v = Masked(name="v_mask")(layers.Dense(cfg.num_feat, name="gen_output")(out), mask)
+    return keras.Model(inp, v, name="pet_generator")
+
+
+@keras.saving.register_keras_serializable("omnilearn")
+class ClassToken(layers.Layer):
+    """A trainable (1, 1, dim) token, repeated for each jet of the batch: (B, P, D) → (B, 1, D)."""
+
+    def __init__(self, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+
+    def build(self, input_shape):
+        self.token = self.add_weight(name="token", shape=(1, 1, self.dim), initializer="zeros")
+
+    def call(self, x):
+        return ops.broadcast_to(self.token, (ops.shape(x)[0], 1, self.dim))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim}
