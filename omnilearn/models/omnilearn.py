@@ -56,16 +56,19 @@ class OmniLearn(keras.Model):
     # -- forward passes -------------------------------------------------------------------
     def encode(self, particles, mask, time, training=False):
         """Body output ``(B, P, D)``."""
+        particles, mask, time = (ops.convert_to_tensor(a) for a in (particles, mask, time))
         return self.body({"particles": particles, "mask": mask, "time": time}, training=training)
 
     def classify(self, batch, training=False):
         """Logits ``(B, C)`` of clean jets (t = 0)."""
-        time = ops.zeros((ops.shape(batch["particles"])[0], 1), dtype=batch["particles"].dtype)
-        encoded = self.encode(batch["particles"], batch["mask"], time, training)
-        return self.classifier({"encoded": encoded, "jet": batch["jet"], "mask": batch["mask"]}, training=training)
+        particles, mask, jet = (ops.convert_to_tensor(batch[k]) for k in ("particles", "mask", "jet"))
+        time = ops.zeros((ops.shape(particles)[0], 1), dtype=particles.dtype)
+        encoded = self.encode(particles, mask, time, training)
+        return self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
 
     def velocity(self, particles, mask, jet, label, time, training=False):
         """Predicted v ``(B, P, F)`` for noised particles at time ``time`` ``(B, 1)``."""
+        particles, mask, jet, label, time = (ops.convert_to_tensor(a) for a in (particles, mask, jet, label, time))
         encoded = self.encode(particles, mask, time, training)
         return self.generator(
             {"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training
@@ -75,20 +78,26 @@ class OmniLearn(keras.Model):
         return ops.softmax(self.classify(batch, training), axis=-1)
 
     # -- loss -----------------------------------------------------------------------------
-    def compute_losses(self, batch, training=False):
-        """The loss terms of the current mode as batch averages, and the clean logits (or None)."""
-        x, mask, jet, label = batch["particles"], batch["mask"], batch["jet"], batch["label"]
+    def compute_losses(self, batch, training=False, time=None, noise=None):
+        """The loss terms of the current mode as batch averages, and the clean logits (or None).
+
+        ``time`` (B, 1) and ``noise`` (B, P, F) are drawn here unless given (tests fix them).
+        """
+        x, mask, jet, label = (ops.convert_to_tensor(batch[k]) for k in ("particles", "mask", "jet", "label"))
         weight = batch.get("weight")
         if weight is None:
             weight = ops.ones((ops.shape(x)[0],), dtype=x.dtype)
+        weight = ops.convert_to_tensor(weight)
         losses, logits = {}, None
         if self.mode in ("classifier", "all"):
             logits = self.classify(batch, training)
             losses["class_loss"] = weighted_mean(cross_entropy(label, logits), weight)
         if self.mode in ("generator", "all"):
             batch_size = ops.shape(x)[0]
-            t = keras.random.uniform((batch_size, 1), seed=self.seed_generator, dtype=x.dtype)
-            noise = keras.random.normal(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
+            t = time if time is not None else keras.random.uniform((batch_size, 1), seed=self.seed_generator, dtype=x.dtype)
+            if noise is None:
+                noise = keras.random.normal(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
+            t, noise = ops.convert_to_tensor(t), ops.convert_to_tensor(noise)
             x_t, v = perturb(x, t, noise, mask)
             encoded = self.encode(x_t, mask, t, training)
             v_pred = self.generator(
