@@ -1,0 +1,98 @@
+"""Classification metrics of the paper's tables: accuracy, AUC, background rejection 1/εB at εS."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import roc_auc_score, roc_curve
+
+
+def predict(model, dataset, steps: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class probabilities, one-hot labels and weights over a loader's ``tf.data`` dataset.
+
+    Returns ``(probs (N, C), labels (N, C), weights (N,))``.
+    """
+    probs, labels, weights = [], [], []
+    for i, batch in enumerate(dataset):
+        if steps is not None and i >= steps:
+            break
+        probs.append(np.asarray(model.predict_on_batch(batch)))
+        labels.append(np.asarray(batch["label"]))
+        weights.append(np.asarray(batch["weight"]))
+    return np.concatenate(probs), np.concatenate(labels), np.concatenate(weights)
+
+
+def rejection_at(fpr: np.ndarray, tpr: np.ndarray, signal_efficiency: float) -> float:
+    """1/εB at the first ROC point whose signal efficiency reaches ``signal_efficiency``."""
+    i = int(np.searchsorted(tpr, signal_efficiency, side="left"))
+    i = min(i, len(fpr) - 1)
+    return float(1.0 / fpr[i]) if fpr[i] > 0 else float("inf")
+
+
+def binary_metrics(
+    scores: np.ndarray,
+    is_signal: np.ndarray,
+    efficiencies: Sequence[float] = (0.5, 0.3),
+    weights: np.ndarray | None = None,
+) -> dict:
+    """AUC, accuracy at score 0.5 and 1/εB at each signal efficiency (weighted if given)."""
+    is_signal = np.asarray(is_signal).astype(bool)
+    fpr, tpr, _ = roc_curve(is_signal, scores, sample_weight=weights)
+    w = np.ones_like(scores) if weights is None else weights
+    return {
+        "auc": float(roc_auc_score(is_signal, scores, sample_weight=weights)),
+        "accuracy": float(np.sum(w * ((scores > 0.5) == is_signal)) / np.sum(w)),
+        "rejection": {f"{e:g}": rejection_at(fpr, tpr, e) for e in efficiencies},
+        "n": int(len(scores)),
+    }
+
+
+def evaluate_binary(
+    probs: np.ndarray,
+    labels: np.ndarray,
+    signal: int = 1,
+    efficiencies: Sequence[float] = (0.5, 0.3),
+    weights: np.ndarray | None = None,
+    bootstrap: int = 0,
+    seed: int = 0,
+) -> dict:
+    """Metrics for class ``signal`` vs the rest; with ``bootstrap`` > 0, their standard deviations.
+
+    The score is p(signal) / (p(signal) + p(background)) restricted to the two classes present
+    (the full softmax probability of ``signal`` for a binary classifier).
+    """
+    y = labels.argmax(-1)
+    score = probs[:, signal]
+    result = binary_metrics(score, y == signal, efficiencies, weights)
+    if bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        samples = []
+        for _ in range(bootstrap):
+            idx = rng.integers(0, len(score), len(score))
+            samples.append(binary_metrics(score[idx], y[idx] == signal, efficiencies,
+                                          None if weights is None else weights[idx]))
+        result["auc_std"] = float(np.std([s["auc"] for s in samples]))
+        result["accuracy_std"] = float(np.std([s["accuracy"] for s in samples]))
+        result["rejection_std"] = {k: float(np.std([s["rejection"][k] for s in samples])) for k in result["rejection"]}
+    return result
+
+
+def roc_points(probs: np.ndarray, labels: np.ndarray, signal: int = 1, weights=None) -> dict:
+    """ROC curve as lists (signal efficiency, background rejection) for plots and JSON."""
+    fpr, tpr, _ = roc_curve(labels.argmax(-1) == signal, probs[:, signal], sample_weight=weights)
+    keep = fpr > 0
+    return {"tpr": tpr[keep].tolist(), "rejection": (1.0 / fpr[keep]).tolist()}
+
+
+def write_json(result: dict, path: str | os.PathLike) -> Path:
+    """Write ``result`` atomically as pretty JSON."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2))
+    os.replace(tmp, path)
+    return path
