@@ -78,7 +78,7 @@ def test_jet_cuts_and_multiplicity(made):
     assert mult.mean() > 5 and mult.min() >= 2 and mult.max() <= 150
     # Real particles first, in decreasing pT, zero-padded after.
     assert np.all(real[:, :-1] >= real[:, 1:])
-    log_pt = np.where(real, a["data"][..., COL["log_pt"]], -np.inf)
+    log_pt = np.where(real, a["data"][..., COL["log_pt"]], -1e9)
     assert np.all(np.diff(log_pt, axis=1)[real[:, 1:]] <= 1e-6)
     assert np.all(a["data"][~real] == 0)
 
@@ -98,8 +98,11 @@ def test_constituents_add_up_to_the_jet(made):
     np.testing.assert_allclose(kin["mass"], jet[:, 2], rtol=1e-3, atol=0.5)
     # The relative coordinates are centred on the jet axis.
     assert np.all(np.abs(kin["phi"]) < 1e-3)
-    # Every constituent lies within the anti-kT radius (up to soft-particle edge effects).
-    assert np.all(d[..., COL["delta_r"]][real] < 1.0)
+    # FastJet measures distances in rapidity, the features in pseudorapidity: only soft massive
+    # hadrons (pT ~ m) can sit outside R in (eta, phi), and they carry almost nothing.
+    far = real & (d[..., COL["delta_r"]] > CONFIG.jet_radius + 0.1)
+    assert far.sum() < 0.02 * real.sum()
+    assert np.all(pt[far] < 0.01 * jet[:, :1].repeat(pt.shape[1], 1)[far])
 
 
 def test_top_jets_are_heavier_than_qcd(made):
