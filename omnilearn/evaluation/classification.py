@@ -77,8 +77,14 @@ def evaluate_binary(
                                           None if weights is None else weights[idx]))
         result["auc_std"] = float(np.std([s["auc"] for s in samples]))
         result["accuracy_std"] = float(np.std([s["accuracy"] for s in samples]))
-        result["rejection_std"] = {k: float(np.std([s["rejection"][k] for s in samples])) for k in result["rejection"]}
+        result["rejection_std"] = {k: _finite_std([s["rejection"][k] for s in samples]) for k in result["rejection"]}
     return result
+
+
+def _finite_std(values) -> float:
+    """Spread of the finite values (a resample with no background left above the cut gives inf)."""
+    finite = np.asarray(values)[np.isfinite(values)]
+    return float(np.std(finite)) if len(finite) > 1 else float("nan")
 
 
 def roc_points(probs: np.ndarray, labels: np.ndarray, signal: int = 1, weights=None) -> dict:
@@ -96,3 +102,30 @@ def write_json(result: dict, path: str | os.PathLike) -> Path:
     tmp.write_text(json.dumps(result, indent=2))
     os.replace(tmp, path)
     return path
+
+
+def evaluate_checkpoint(
+    ckpt: str | os.PathLike,
+    test_files: Sequence[str | os.PathLike],
+    signal: int = 1,
+    efficiencies: Sequence[float] = (0.5, 0.3),
+    batch_size: int = 256,
+    bootstrap: int = 0,
+    num_particles: int | None = None,
+) -> dict:
+    """Metrics and ROC points of a saved classifier on unified test files.
+
+    The test jets are normalised with the statistics stored in the checkpoint.
+    """
+    from ..data.loader import JetLoader
+    from ..training import checkpoint
+
+    model = checkpoint.load(ckpt, mode="classifier")
+    loader = JetLoader(test_files, batch_size, shuffle=False, normalization=checkpoint.load_normalization(ckpt),
+                       num_classes=model.model_config.num_classes, num_particles=num_particles)
+    probs, labels, weights = predict(model, loader.dataset())
+    w = None if np.all(weights == 1) else weights
+    result = evaluate_binary(probs, labels, signal, efficiencies, w, bootstrap=bootstrap)
+    result["roc"] = roc_points(probs, labels, signal, w)
+    result["classes"] = list(loader.classes)
+    return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -137,12 +138,16 @@ def load_pretrained(model: OmniLearn, directory: str | os.PathLike, parts: tuple
     for field in ("num_feat", "projection_dim", "num_heads", "num_layers", "local", "num_local"):
         if getattr(saved, field) != getattr(mine, field):
             raise ValueError(f"{found}: body has {field}={getattr(saved, field)}, model has {getattr(mine, field)}")
+    new_classes = saved.num_classes != mine.num_classes
     loaded = []
     for part in parts:
         path = found / f"{part}.weights.h5"
         if not path.exists():
             continue
-        getattr(model, part).load_weights(path, skip_mismatch=(part != "body" and saved.num_classes != mine.num_classes))
+        with warnings.catch_warnings():
+            # Keras warns about each layer skipped for its shape; those are the expected ones.
+            warnings.filterwarnings("ignore", message=".*could not be loaded.*")
+            getattr(model, part).load_weights(path, skip_mismatch=part != "body" and new_classes)
         loaded.append(part)
     return loaded
 

@@ -1,0 +1,1 @@
+"""Multi-step procedures built on the library (more than one fit)."""

@@ -1,0 +1,58 @@
+#!/usr/bin/env python
+"""Pretrain OmniLearn (JetClass, or the embedded Pythia set) or train/fine-tune on any dataset.
+
+Examples::
+
+    # the paper's pretraining (on 128 GPUs: see slurm/), here on the embedded Pythia jets
+    python scripts/train.py --dataset pythia --mode all --epoch 200 --warm_epoch 3
+    # a classifier from the pretrained body (body learning rate x0.1)
+    python scripts/train.py --dataset toptag_pythia --mode classifier --fine_tune --lr 3e-5 --wd 0.1
+
+Reads ``<data_dir>/<dataset>/{train,val}.h5`` (the unified format) and writes checkpoints
+``<outdir>/{best,last}`` and ``<outdir>/history.csv``; a rerun resumes from ``last``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from omnilearn import cli  # noqa: E402
+from omnilearn.data import registry  # noqa: E402
+from omnilearn.training.run import run_training  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--dataset", default="pythia", help=f"one of {sorted(registry.DATASETS)}")
+    p.add_argument("--data_dir", default="data", help="folder holding <dataset>/{train,val}.h5")
+    p.add_argument("--outdir", default=None, help="default: runs/<dataset>_<mode>[_fine_tune]")
+    cli.add_model_args(p)
+    cli.add_train_args(p)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    dataset = registry.get(args.dataset)
+    outdir = args.outdir or os.path.join("runs", f"{args.dataset}_{args.mode}{'_fine_tune' if args.fine_tune else ''}")
+    result = run_training(
+        dataset.files(args.data_dir, "train"),
+        dataset.files(args.data_dir, "val"),
+        outdir,
+        cli.model_config(args),
+        cli.train_config(args),
+        pretrained=args.pretrained if args.fine_tune else None,
+        num_particles=args.num_particles,
+        seed=args.seed,
+        resume=args.resume,
+    )
+    print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
