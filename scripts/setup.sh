@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11: pythia8mc 8.317.2 ships a binary wheel for it) and install
+# OmniLearn with everything the scripts and tests need. Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -r requirements.txt
