@@ -42,6 +42,8 @@ def add_train_args(parser: argparse.ArgumentParser, **defaults) -> None:
     g.add_argument("--fine_tune", action="store_true", help="start from a pretrained model (body LR x0.1)")
     g.add_argument("--pretrained", default=defaults.get("pretrained", "runs/pretrain/best"),
                    help="checkpoint directory used with --fine_tune")
+    g.add_argument("--jit", action=argparse.BooleanOptionalAction, default=_TRAIN.jit_compile,
+                   help="XLA-compile the training step")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing 'last' checkpoint")
 
@@ -65,5 +67,5 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
 def train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         mode=args.mode, batch=args.batch, epoch=args.epoch, warm_epoch=args.warm_epoch, stop_epoch=args.stop_epoch,
-        lr=args.lr, lr_min=args.lr_min, wd=args.wd, fine_tune=args.fine_tune,
+        lr=args.lr, lr_min=args.lr_min, wd=args.wd, fine_tune=args.fine_tune, jit_compile=args.jit,
     )

@@ -78,7 +78,7 @@ def fit(
     """
     outdir = Path(outdir)
     head_opt, body_opt = make_optimizers(cfg, steps_per_epoch, num_workers)
-    model.compile(optimizer=head_opt, body_optimizer=body_opt)
+    model.compile(optimizer=head_opt, body_optimizer=body_opt, jit_compile=cfg.jit_compile)
     initial_epoch, best = 0, math.inf
     if resume:
         meta = checkpoint.restore_training(model, outdir / "last")
