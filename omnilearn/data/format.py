@@ -160,6 +160,9 @@ class UnifiedWriter:
             raise ValueError(f"jet {jet.shape} / pid {np.shape(pid)} do not match {n} jets")
         if self.with_weight != (weight is not None):
             raise ValueError("weight must be given for every chunk exactly when with_weight=True")
+        if weight is not None and np.shape(weight) != (n,):
+            # h5py would silently broadcast e.g. a length-1 weight over the whole chunk
+            raise ValueError(f"weight {np.shape(weight)} does not match {n} jets")
         for name, arr in (("data", data), ("jet", jet)) + ((("weight", weight),) if weight is not None else ()):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"non-finite values in the '{name}' chunk written to {self.path}")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -39,7 +40,8 @@ from .format import DataFormatError, FileInfo, Normalization, inspect_file
 
 PathLike = str | os.PathLike
 
-#: Default number of jets in the shuffle buffer (~64 MB at 150 particles x 13 features).
+#: Default number of jets in the shuffle buffer; with one chunk on top the buffer holds
+#: 8192 + 4096 jets, ~96 MB at 150 particles x 13 features.
 DEFAULT_SHUFFLE_BUFFER = 8192
 
 _NUM_JET = len(JET_FEATURES)
@@ -86,36 +88,109 @@ def plan_chunks(sizes: Sequence[int], start: int, stop: int, chunk_size: int) ->
     return chunks
 
 
+def _refcount(obj: object) -> int:
+    # always called the same way, so the references of the call itself cancel in comparisons
+    return sys.getrefcount(obj)
+
+
+class _BatchPool:
+    """Recycles the memory of batches that nobody references any more.
+
+    A batch lives in one block of bytes that owns its memory; every array cut from it, and
+    every view TF or the user takes of those, references that owner (numpy points views at
+    the owning array). So when the owner's reference count is back to the pool's own, every
+    tensor built on it is gone and the memory can be rewritten. Fresh memory costs a page
+    fault per 4 KiB, which here cost more than filling the batch. Arrays are 64-byte
+    aligned, which lets TF wrap them as tensors without copying.
+    """
+
+    ALIGN = 64
+    #: idle blocks kept for reuse; more are released to the allocator
+    KEEP = 8
+
+    def __init__(self, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]):
+        self.layout: dict[str, tuple[int, tuple[int, ...], np.dtype]] = {}
+        offset = 0
+        for name, (shape, dtype) in shapes.items():
+            dtype = np.dtype(dtype)
+            self.layout[name] = (offset, shape, dtype)
+            nbytes = int(np.prod(shape)) * dtype.itemsize
+            offset += -(-nbytes // self.ALIGN) * self.ALIGN
+        self.nbytes = offset
+        self._blocks: list[np.ndarray] = []
+        self._idle_refs: int | None = None  # refcount of a block only the pool holds
+
+    def _block(self) -> np.ndarray:
+        idle = [block for block in self._blocks if _refcount(block) == self._idle_refs]
+        if idle:
+            block = idle[0]
+            extra = {id(b) for b in idle[1 + self.KEEP :]}
+            if extra:
+                self._blocks = [b for b in self._blocks if id(b) not in extra]
+            return block
+        block = np.empty(self.nbytes + self.ALIGN, np.uint8)
+        self._blocks.append(block)
+        if self._idle_refs is None:
+            self._idle_refs = _refcount(block)  # list entry + this local, as in the scan
+        return block
+
+    def batch(self, k: int) -> dict[str, np.ndarray]:
+        """Uninitialised arrays for a batch of ``k`` rows (k <= the batch size of the layout)."""
+        block = self._block()
+        start = -block.ctypes.data % self.ALIGN
+        out = {}
+        for name, (offset, shape, dtype) in self.layout.items():
+            nbytes = int(np.prod(shape)) * dtype.itemsize
+            out[name] = block[start + offset : start + offset + nbytes].view(dtype).reshape(shape)[:k]
+        return out
+
+
 class _JetBuffer:
     """Preallocated arrays for up to ``capacity`` normalised jets, filled by whole-chunk reads.
 
     Filling normalises in place, so every later step only moves finished rows. Batches leave
     either in order (FIFO, via ``head``) or as a uniform random draw of rows whose holes are
     refilled from the tail, so the live rows stay contiguous in ``[head, n)``.
+
+    Fresh pages cost more than the arithmetic here (page faults dominated a first version),
+    so temporaries live in scratch arrays and batches come from a :class:`_BatchPool`. A
+    plain reused output buffer would be wrong: TF wraps aligned numpy memory without copying,
+    so it would rewrite batches already handed out.
     """
 
     #: jets normalised per step: small enough that the temporaries stay in cache
     BLOCK = 64
 
-    def __init__(self, capacity: int, num_particles: int, num_features: int, norm: Normalization, num_classes: int):
-        self.particles = np.empty((capacity, num_particles, num_features), np.float32)
-        self.mask = np.empty((capacity, num_particles), np.float32)
-        self.jet = np.empty((capacity, _NUM_JET), np.float32)
-        self.pid = np.empty((capacity,), np.int32)
-        self.weight = np.empty((capacity,), np.float32)
+    def __init__(
+        self, capacity: int, batch_size: int, num_particles: int, num_features: int,
+        norm: Normalization, num_classes: int,
+    ):
+        P, F = num_particles, num_features
+
+        def arrays(n: int) -> tuple[np.ndarray, ...]:
+            return (np.empty((n, P, F), np.float32), np.empty((n, P), np.float32),
+                    np.empty((n, _NUM_JET), np.float32), np.empty((n,), np.int32), np.empty((n,), np.float32))
+
+        self.arrays = arrays(capacity)  # particles, mask, jet, pid, weight
+        self.particles, self.mask, self.jet, self.pid, self.weight = self.arrays
+        self._moved = arrays(batch_size)  # rows in transit while compacting
+        self._pool = _BatchPool({
+            "particles": ((batch_size, P, F), np.float32), "mask": ((batch_size, P), np.float32),
+            "jet": ((batch_size, _NUM_JET), np.float32), "label": ((batch_size, num_classes), np.float32),
+            "weight": ((batch_size,), np.float32), "pid": ((batch_size,), np.int32),
+        })
+        self._eye = np.eye(num_classes, dtype=np.float32)
+        self._tmp = np.empty((self.BLOCK, P, F), np.float32)
+        self._rowsum = np.empty((self.BLOCK, P), np.float32)
         self.head = 0  # first live row (FIFO mode only)
         self.n = 0  # end of the live rows
         self.num_classes = num_classes
-        # Means/stds tiled over particles so the arithmetic runs on long rows of P*F floats.
-        self._mean = np.tile(norm.particle_mean.astype(np.float32), num_particles)
-        self._std = np.tile(norm.particle_std.astype(np.float32), num_particles)
+        self._mean = norm.particle_mean.astype(np.float32)
+        # std tiled over particles so the division runs on long rows of P*F floats
+        self._std = np.tile(norm.particle_std.astype(np.float32), P)
         self._jet_mean = norm.jet_mean.astype(np.float32)
         self._jet_std = norm.jet_std.astype(np.float32)
-        self._ones = np.ones(num_features, np.float32)
-
-    @property
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return self.particles, self.mask, self.jet, self.pid, self.weight
+        self._ones = np.ones(F, np.float32)
 
     def __len__(self) -> int:
         return self.n - self.head
@@ -142,7 +217,7 @@ class _JetBuffer:
         else:
             self.weight[dst] = 1.0
         self._check(path, chunk, dst)
-        self._normalise(dst)
+        self._normalise(self.n, self.n + m)
         self.n += m
 
     def _check(self, path: str, chunk: Chunk, dst: slice) -> None:
@@ -165,46 +240,49 @@ class _JetBuffer:
                 f"{where}: 'pid' outside 0..{self.num_classes - 1} (min {pid.min()}, max {pid.max()})"
             )
 
-    def _normalise(self, dst: slice) -> None:
-        """Mask and normalise rows ``dst`` in place: real ``(x - mean)/std``, padding +0."""
-        start, stop, _ = dst.indices(len(self.pid))
+    def _normalise(self, start: int, stop: int) -> None:
+        """Mask and normalise rows ``start:stop`` in place: real ``(x - mean)/std``, padding +0."""
         P, F = self.particles.shape[1:]
         for a in range(start, stop, self.BLOCK):
-            x = self.particles[a : min(a + self.BLOCK, stop)]
-            k = len(x)
-            # |x| summed over features (a BLAS matvec) is > 0 iff the row is not all zero.
-            real = np.matmul(np.abs(x), self._ones) > 0  # (k, P)
-            self.mask[a : a + k] = real
+            k = min(self.BLOCK, stop - a)
+            x, mask, tmp = self.particles[a : a + k], self.mask[a : a + k], self._tmp[:k]
+            # sum_f |x_f| (a BLAS matvec) is > 0 iff the feature row is not all zero
+            np.abs(x, out=tmp)
+            np.matmul(tmp, self._ones, out=self._rowsum[:k])
+            np.greater(self._rowsum[:k], 0, out=mask)
+            # (x - mask*mean)/std: (x-mean)/std on real rows and exactly +0.0 on padding
+            np.multiply(mask[:, :, None], self._mean, out=tmp)
             flat = x.reshape(k, P * F)
-            # (x - mask*mean)/std: (x-mean)/std for real rows and exactly +0.0 for padding.
-            flat -= np.repeat(real, F, axis=1) * self._mean
+            flat -= tmp.reshape(k, P * F)
             flat /= self._std
-        jet = self.jet[dst]
+        jet = self.jet[start:stop]
         jet -= self._jet_mean
         jet /= self._jet_std
 
-    def _emit(self, rows) -> dict[str, np.ndarray]:
-        pid = self.pid[rows]
-        return {
-            "particles": self.particles[rows],
-            "mask": self.mask[rows],
-            "jet": self.jet[rows],
-            "label": np.eye(self.num_classes, dtype=np.float32)[pid],
-            "weight": self.weight[rows],
-        }
+    def _emit(self, k: int, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Batch arrays (from the pool) holding buffer rows ``rows`` (or the next ``k`` in order)."""
+        out = self._pool.batch(k)
+        for src, name in zip(self.arrays, ("particles", "mask", "jet", "pid", "weight")):
+            if rows is None:
+                out[name][...] = src[self.head : self.head + k]
+            else:
+                # indices are in range; mode="raise" would stage `out` in a temporary
+                np.take(src, rows, axis=0, out=out[name], mode="clip")
+        np.take(self._eye, out.pop("pid"), axis=0, out=out["label"], mode="clip")
+        return out
 
     def take_front(self, k: int) -> dict[str, np.ndarray]:
-        """The next ``k`` rows in file order (copies)."""
-        rows = slice(self.head, self.head + k)
+        """The next ``k`` rows in file order."""
+        batch = self._emit(k)
         self.head += k
-        batch = self._emit(rows)
-        return {key: np.array(v) for key, v in batch.items()}  # views of the buffer -> copies
+        return batch
 
     def take_random(self, k: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """``k`` distinct rows drawn uniformly from the buffer (copies), then compacted."""
+        """``k`` distinct rows drawn uniformly from the buffer, then compacted."""
         n = self.n
         idx = rng.choice(n, size=k, replace=False) if k < n else rng.permutation(n)
-        batch = self._emit(idx)
+        batch = self._emit(k, idx)
+        # Refill the holes left below the new end from the surviving rows above it.
         tail = n - k
         in_tail = idx >= tail
         taken = np.zeros(k, dtype=bool)
@@ -212,8 +290,9 @@ class _JetBuffer:
         holes = idx[~in_tail]
         movers = tail + np.flatnonzero(~taken)  # as many as holes
         if len(holes):
-            for arr in self.arrays:
-                arr[holes] = arr[movers]
+            for arr, tmp in zip(self.arrays, self._moved):
+                moved = np.take(arr, movers, axis=0, out=tmp[: len(movers)], mode="clip")
+                arr[holes] = moved
         self.n = tail
         return batch
 
@@ -294,11 +373,12 @@ class JetLoader:
             normalization = first.normalization
         elif not isinstance(normalization, Normalization):
             normalization = Normalization.load(normalization)
-        if normalization.particle_mean.shape != (self.num_features,) or normalization.jet_mean.shape != (_NUM_JET,):
-            raise ValueError(
-                f"normalization is for {normalization.particle_mean.shape} particle / "
-                f"{normalization.jet_mean.shape} jet features, files have ({self.num_features},) / ({_NUM_JET},)"
-            )
+        expected = {"particle_mean": (self.num_features,), "particle_std": (self.num_features,),
+                    "jet_mean": (_NUM_JET,), "jet_std": (_NUM_JET,)}
+        wrong = {k: np.shape(getattr(normalization, k)) for k, v in expected.items()
+                 if np.shape(getattr(normalization, k)) != v}
+        if wrong:
+            raise ValueError(f"normalization shapes {wrong} do not match the files' {expected}")
         if not (np.all(normalization.particle_std > 0) and np.all(normalization.jet_std > 0)):
             raise ValueError("normalization has a non-positive standard deviation")
         self.normalization = normalization
@@ -329,9 +409,17 @@ class JetLoader:
         """Batches this worker yields per epoch.
 
         Shards differ by up to one jet, so with several workers this can differ by one
-        between ranks unless ``drop_remainder`` (Horovod needs equal step counts).
+        between ranks (Horovod needs equal step counts: see :attr:`common_steps_per_epoch`).
         """
-        full, rest = divmod(self.num_jets, self.batch_size)
+        return self._steps(self.num_jets)
+
+    @property
+    def common_steps_per_epoch(self) -> int:
+        """Batches per epoch that every rank yields (those of the smallest shard)."""
+        return self._steps(self.total_jets // self.num_workers)
+
+    def _steps(self, jets: int) -> int:
+        full, rest = divmod(jets, self.batch_size)
         return full + (1 if rest and not self.drop_remainder else 0)
 
     def set_epoch(self, epoch: int) -> None:
@@ -342,6 +430,9 @@ class JetLoader:
     def epoch_batches(self, epoch: int) -> Iterator[dict[str, np.ndarray]]:
         """Finished numpy batches of one epoch of this worker's shard.
 
+        Args:
+            epoch: selects the shuffling (with ``seed`` and ``rank``).
+
         Yields:
             dicts as in the module docstring (numpy arrays, batch dimension B).
         """
@@ -351,9 +442,12 @@ class JetLoader:
         # Draw batches only once the buffer is full so each batch mixes several chunks.
         threshold = self.shuffle_buffer if self.shuffle else bsz
         buf = _JetBuffer(
-            threshold + self.chunk_size, self.num_particles, self.num_features, self.normalization, self.num_classes
+            threshold + self.chunk_size, bsz, self.num_particles, self.num_features, self.normalization,
+            self.num_classes,
         )
+
         take = (lambda k: buf.take_random(k, rng)) if self.shuffle else buf.take_front
+
         with contextlib.ExitStack() as stack:
             handles: dict[int, h5py.File] = {}
             for ci in order:

@@ -52,7 +52,7 @@ def run_training(
     normalization = checkpoint.load_normalization(pretrained) if pretrained is not None else None
     common = dict(normalization=normalization, num_particles=num_particles, rank=rank, num_workers=num_workers)
     train = JetLoader(train_files, train_cfg.batch, shuffle=True, seed=seed, repeat=True, drop_remainder=True, **common)
-    if train.steps_per_epoch < 1:
+    if train.common_steps_per_epoch < 1:
         raise ValueError(f"{train.num_jets} training jets on this worker are fewer than one batch of {train_cfg.batch}")
     val = JetLoader(val_files, train_cfg.batch, shuffle=False, **dict(common, normalization=train.normalization))
     model_cfg = model_cfg.replace(num_classes=train.num_classes, num_feat=train.num_features)
@@ -64,7 +64,7 @@ def run_training(
         train.dataset(),
         train_cfg,
         outdir,
-        steps_per_epoch=train.steps_per_epoch,
+        steps_per_epoch=train.common_steps_per_epoch,
         val_data=val.dataset() if val.steps_per_epoch > 0 else None,
         validation_steps=val.steps_per_epoch or None,
         normalization=train.normalization,

@@ -107,4 +107,5 @@ def fit(
         validation_steps=validation_steps,
         callbacks=callbacks,
         verbose=verbose if rank == 0 else 0,
+        shuffle=False,  # the loader shuffles
     )

@@ -1,0 +1,92 @@
+"""Input-pipeline benchmark: write a synthetic unified file, stream it once, report jets/s.
+
+    python benchmarks/input_pipeline.py --jets 200000 --particles 150 --batch 256 --workdir /tmp/bench
+
+Multiplicities follow ~N(40, 16) clipped to [1, P], like JetClass; the 13 features are random
+but shaped like the real ones (one-hot PID flags, zero padding). Peak RSS is the process high
+water mark (VmHWM), so the file write is included; the growth during streaming is printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _vm_kib(field: str) -> int:
+    """A ``/proc/self/status`` memory field (VmRSS, VmHWM) in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def synthetic_chunk(rng: np.random.Generator, n: int, num_particles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` fake jets: data (n, P, 13) float32 zero-padded, jet (n, 4) float32, pid (n,) int32."""
+    mult = np.clip(np.rint(rng.normal(40, 16, n)), 1, num_particles).astype(np.int64)
+    real = np.arange(num_particles)[None, :] < mult[:, None]
+    data = rng.standard_normal((n, num_particles, 13), dtype=np.float32)
+    data[..., 7:] = 0.0
+    data[..., 7] = rng.integers(-1, 2, (n, num_particles))
+    data[np.arange(n)[:, None], np.arange(num_particles)[None, :], 8 + rng.integers(0, 5, (n, num_particles))] = 1.0
+    data[~real] = 0.0
+    jet = np.stack(
+        [rng.uniform(500, 1000, n), rng.uniform(-2, 2, n), rng.uniform(0, 250, n), mult], axis=-1
+    ).astype(np.float32)
+    return data, jet, rng.integers(0, 10, n).astype(np.int32)
+
+
+def write_synthetic(path: Path, num_jets: int, num_particles: int, seed: int = 0) -> Path:
+    from omnilearn.data.format import UnifiedWriter
+
+    rng = np.random.default_rng(seed)
+    classes = [f"class{i}" for i in range(10)]
+    with UnifiedWriter(path, num_particles=num_particles, classes=classes) as w:
+        for start in range(0, num_jets, 8192):
+            w.append(*synthetic_chunk(rng, min(8192, num_jets - start), num_particles))
+    return path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jets", type=int, default=100_000)
+    ap.add_argument("--particles", type=int, default=150)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/omnilearn_bench"))
+    ap.add_argument("--epochs", type=int, default=1, help="epochs to stream (the first includes start-up)")
+    ap.add_argument("--no-shuffle", action="store_true", help="stream in file order")
+    ap.add_argument("--keep", action="store_true", help="reuse an existing file of the same size")
+    args = ap.parse_args()
+
+    from omnilearn.data.loader import JetLoader
+
+    path = args.workdir / f"synthetic_{args.jets}x{args.particles}.h5"
+    if not (args.keep and path.exists()):
+        t0 = time.perf_counter()
+        write_synthetic(path, args.jets, args.particles)
+        print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
+
+    loader = JetLoader(path, args.batch, shuffle=not args.no_shuffle)
+    print(f"loader: batch {args.batch}, chunk {loader.chunk_size}, shuffle buffer "
+          f"{loader.shuffle_buffer if loader.shuffle else 0}, {loader.steps_per_epoch} steps/epoch")
+    ds = loader.dataset()
+    rss0 = peak_stream = _vm_kib("VmRSS")
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        seen = 0
+        for batch in ds:
+            seen += int(batch["label"].shape[0])
+            peak_stream = max(peak_stream, _vm_kib("VmRSS"))
+        dt = time.perf_counter() - t0
+        assert seen == args.jets, (seen, args.jets)
+        print(f"epoch {epoch}: {seen} jets in {dt:.2f} s: {seen / dt:,.0f} jets/s, {seen / dt / args.batch:,.0f} batches/s")
+    print(f"RSS growth while streaming: {(peak_stream - rss0) / 1024:.0f} MiB; "
+          f"peak RSS of the process (includes writing the file and TF): {_vm_kib('VmHWM') / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

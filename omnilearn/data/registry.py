@@ -1,0 +1,96 @@
+"""Registry of datasets: name -> where its unified files live and which classes they hold.
+
+Preprocessing modules add their dataset with the decorator::
+
+    @register("toptag")
+    class TopTagging(Dataset):
+        classes = ("qcd", "top")
+
+and everything downstream looks it up by name: ``get("toptag").files(data_dir, "train")``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, ClassVar
+
+#: Splits every dataset provides, one unified file each.
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+class Dataset:
+    """One dataset in the unified format: ``<data_dir>/<name>/<split>.h5``.
+
+    Subclasses set :attr:`classes` (names in label order, so ``pid == i`` means
+    ``classes[i]``); :func:`register` sets :attr:`name`.
+    """
+
+    name: ClassVar[str] = ""
+    classes: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def directory(self, data_dir: str | os.PathLike) -> Path:
+        return Path(data_dir) / self.name
+
+    def files(self, data_dir: str | os.PathLike, split: str) -> list[Path]:
+        """Unified files of ``split`` (one of :data:`SPLITS`); a list so large datasets may shard."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+        return [self.directory(data_dir) / f"{split}.h5"]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, classes={list(self.classes)})"
+
+
+#: name -> dataset instance; filled by :func:`register`.
+DATASETS: dict[str, Dataset] = {}
+
+
+def register(name: str) -> Callable[[type[Dataset]], type[Dataset]]:
+    """Class decorator adding an instance of the dataset class to :data:`DATASETS` under ``name``."""
+
+    def wrap(cls: type[Dataset]) -> type[Dataset]:
+        if name in DATASETS and type(DATASETS[name]) is not cls:
+            raise ValueError(f"dataset {name!r} is already registered by {type(DATASETS[name]).__name__}")
+        cls.name = name
+        DATASETS[name] = cls()
+        return cls
+
+    return wrap
+
+
+def get(name: str) -> Dataset:
+    """The registered dataset ``name``; KeyError listing the known names otherwise."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise KeyError(f"unknown dataset {name!r}; registered: {sorted(DATASETS)}") from None
+
+
+def names() -> list[str]:
+    return sorted(DATASETS)
+
+
+@register("pythia")
+class Pythia(Dataset):
+    """The embedded Pythia pretraining sample (light-quark/gluon QCD, top, W, Z, H->bb)."""
+
+    classes = ("qcd", "top", "wqq", "zqq", "hbb")
+
+
+@register("jetclass")
+class JetClass(Dataset):
+    """JetClass (arXiv:2202.03772): 10 classes, 100 M training jets."""
+
+    classes = ("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl")
+
+
+@register("toptag_pythia")
+class TopTagPythia(Dataset):
+    """Top tagging on the embedded Pythia sample."""
+
+    classes = ("qcd", "top")
