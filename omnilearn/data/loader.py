@@ -508,26 +508,6 @@ class JetLoader:
         return self.steps_per_epoch
 
 
-def make_dataset(
-    paths: PathLike | Sequence[PathLike],
-    batch_size: int,
-    *,
-    num_classes: int | None = None,
-    shuffle: bool = True,
-    seed: int = 0,
-    rank: int = 0,
-    num_workers: int = 1,
-    normalization: Normalization | PathLike | None = None,
-    chunk_size: int = 4096,
-    shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER,
-    drop_remainder: bool = False,
-    repeat: bool = False,
-    num_particles: int | None = None,
-) -> tf.data.Dataset:
-    """``JetLoader(...).dataset()``: dict batches of particles/mask/jet/label/weight."""
-    return JetLoader(
-        paths, batch_size, num_classes=num_classes, shuffle=shuffle, seed=seed, rank=rank,
-        num_workers=num_workers, normalization=normalization, chunk_size=chunk_size,
-        shuffle_buffer=shuffle_buffer, drop_remainder=drop_remainder, repeat=repeat,
-        num_particles=num_particles,
-    ).dataset()
+def make_dataset(paths: PathLike | Sequence[PathLike], batch_size: int, **options) -> tf.data.Dataset:
+    """``JetLoader(paths, batch_size, **options).dataset()``: dict batches of particles/mask/jet/label/weight."""
+    return JetLoader(paths, batch_size, **options).dataset()
