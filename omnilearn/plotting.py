@@ -44,22 +44,25 @@ def plot_roc(curves: Mapping[str, dict], path: str | os.PathLike, title: str = "
     return _save(fig, path)
 
 
-def plot_losses(histories: Mapping[str, Mapping[str, list[float]]], path: str | os.PathLike,
-                keys: tuple[str, ...] = ("loss", "val_loss"), title: str = "") -> Path:
-    """Loss per epoch for each run (solid: training, dashed: validation)."""
+def plot_losses(panels: Mapping[str, Mapping[str, Mapping[str, list[float]]]], path: str | os.PathLike,
+                keys: tuple[str, ...] = ("loss", "val_loss")) -> Path:
+    """Loss per epoch, one panel per entry of ``panels`` (title → {run label → history}).
+
+    Solid lines are training, dashed validation; ``keys`` are the history columns drawn.
+    """
     _style()
-    fig, ax = plt.subplots(figsize=(8, 7))
-    for i, (label, hist) in enumerate(histories.items()):
-        color = f"C{i}"
-        for key in keys:
-            if key in hist:
-                epochs = range(1, len(hist[key]) + 1)
-                ax.plot(epochs, hist[key], color=color, ls="--" if key.startswith("val_") else "-",
-                        label=f"{label} {key}", lw=2)
-    ax.set_xlabel("Epoch")
-    ax.set_ylabel("Loss")
-    ax.legend(fontsize=12)
-    ax.set_title(title, fontsize=14)
+    fig, axes = plt.subplots(1, len(panels), figsize=(8 * len(panels), 7), squeeze=False)
+    for ax, (title, histories) in zip(axes[0], panels.items()):
+        for r, (label, hist) in enumerate(histories.items()):
+            for k, key in enumerate(key for key in keys if key in hist):
+                # Several runs: a colour per run; one run: a colour per loss term.
+                color = f"C{r}" if len(histories) > 1 else f"C{k}"
+                ax.plot(range(1, len(hist[key]) + 1), hist[key], color=color,
+                        ls="--" if key.startswith("val_") else "-", label=f"{label}: {key}", lw=2)
+        ax.set_xlabel("Epoch")
+        ax.set_ylabel("Loss")
+        ax.legend(fontsize=12)
+        ax.set_title(title, fontsize=14)
     return _save(fig, path)
 
 

@@ -34,7 +34,7 @@ class QuickstartConfig:
     finetune_jets_per_class: int = 1500
     workers: int = 2
     seed: int = 1
-    pretrain_epochs: int = 4
+    pretrain_epochs: int = 3
     finetune_epochs: int = 6
     batch: int = 64
     num_particles: int = 64
@@ -96,9 +96,12 @@ def run(cfg: QuickstartConfig | None = None) -> dict:
     plots = Path(cfg.plot_dir)
     roc = plot_roc({("OmniLearn (fine-tuned)" if n == "omnilearn" else "PET (scratch)"): results[n]["roc"] for n in names},
                    plots / "quickstart_roc.png", title="Top vs QCD, Pythia 8, 550 < pT < 650 GeV")
-    histories = {"pretrain (all)": read_history(runs / "pretrain" / "history.csv")}
-    histories.update({f"top tagging, {n}": read_history(runs / f"toptag_{n}" / "history.csv") for n in names})
-    losses = plot_losses(histories, plots / "quickstart_losses.png", title="Loss per epoch")
-    print(f"wrote {roc} and {losses}")
+    pretrain = {"OmniLearn": read_history(runs / "pretrain" / "history.csv")}
+    tagging = {("OmniLearn" if n == "omnilearn" else "scratch"): read_history(runs / f"toptag_{n}" / "history.csv")
+               for n in names}
+    losses = plot_losses({"pretraining (5 classes), loss terms": pretrain}, plots / "quickstart_pretrain_losses.png",
+                         keys=("class_loss", "gen_loss", "smear_loss", "val_loss"))
+    tag_losses = plot_losses({"top tagging: fine-tuned vs scratch": tagging}, plots / "quickstart_losses.png")
+    print(f"wrote {roc}, {losses} and {tag_losses}")
     return results
 
