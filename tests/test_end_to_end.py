@@ -13,6 +13,7 @@ from omnilearn.training import checkpoint
 from omnilearn.training.run import run_training
 
 pytest.importorskip("pythia8mc")
+pytestmark = pytest.mark.slow  # two short trainings on generated jets, about 3 minutes
 
 SMALL = ModelConfig(projection_dim=32, num_heads=2, num_layers=2, K=5)
 
