@@ -3,7 +3,8 @@
 
 Examples::
 
-    # the paper's pretraining (on 128 GPUs: see slurm/), here on the embedded Pythia jets
+    # the paper's pretraining (on 128 GPUs: see slurm/), here on the embedded Pythia jets;
+    # prefix with `horovodrun -np N --gloo` (or srun) for N data-parallel workers
     python scripts/train.py --dataset pythia --mode all --epoch 200 --warm_epoch 3
     # a classifier from the pretrained body (body learning rate x0.1)
     python scripts/train.py --dataset toptag_pythia --mode classifier --fine_tune --lr 3e-5 --wd 0.1
@@ -22,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from omnilearn import cli  # noqa: E402
 from omnilearn.data import registry  # noqa: E402
+from omnilearn.training import distributed  # noqa: E402
 from omnilearn.training.run import run_training  # noqa: E402
 
 
@@ -37,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # Under horovodrun/srun: this worker's rank and the worker count; else rank 0 of 1.
+    ctx = distributed.init()
     dataset = registry.get(args.dataset)
     outdir = args.outdir or os.path.join("runs", f"{args.dataset}_{args.mode}{'_fine_tune' if args.fine_tune else ''}")
     result = run_training(
@@ -47,10 +51,13 @@ def main(argv=None) -> int:
         cli.train_config(args),
         pretrained=args.pretrained if args.fine_tune else None,
         num_particles=args.num_particles,
+        rank=ctx.rank,
+        num_workers=ctx.size,
         seed=args.seed,
         resume=args.resume,
     )
-    print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
+    if ctx.is_root:
+        print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
     return 0
 
 

@@ -11,9 +11,11 @@ and everything downstream looks it up by name: ``get("toptag").files(data_dir, "
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
-from typing import Callable, ClassVar
+from types import MappingProxyType
+from typing import Any, Callable, ClassVar, Mapping
 
 #: Splits every dataset provides, one unified file each.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -28,6 +30,10 @@ class Dataset:
 
     name: ClassVar[str] = ""
     classes: ClassVar[tuple[str, ...]] = ()
+    #: Module whose ``preprocess(input, outdir, **options)`` converts the public format ("" = none).
+    converter: ClassVar[str] = ""
+    #: Options always passed to it (e.g. the fraction of ATLAS that ``atlas_small`` keeps).
+    converter_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     @property
     def num_classes(self) -> int:
@@ -41,6 +47,14 @@ class Dataset:
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
         return [self.directory(data_dir) / f"{split}.h5"]
+
+    def preprocess(self, input: str | os.PathLike, outdir: str | os.PathLike, **options: Any):
+        """Convert the public files at ``input`` into ``outdir/{train,val,test}.h5``; returns the
+        converter's :class:`~omnilearn.data.convert.PreprocessResult`."""
+        if not self.converter:
+            raise NotImplementedError(f"dataset {self.name!r} has no preprocessor")
+        module = importlib.import_module(self.converter)  # lazily: h5py/uproot only when used
+        return module.preprocess(input, outdir, **{**self.converter_options, **options})
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, classes={list(self.classes)})"
@@ -94,3 +108,54 @@ class TopTagPythia(Dataset):
     """Top tagging on the embedded Pythia sample."""
 
     classes = ("qcd", "top")
+
+
+# Real public datasets of the paper; ``converter`` does the format conversion, whose module
+# docstring describes the expected input.
+
+
+@register("top")
+class TopTagging(Dataset):
+    """Top tagging reference dataset (Kasieczka et al., arXiv:1902.09914): Delphes, 2 M jets."""
+
+    classes = ("qcd", "top")
+    converter = "omnilearn.data.top"
+
+
+@register("qg")
+class QuarkGluon(Dataset):
+    """Pythia quark/gluon jets (Komiske et al., arXiv:1810.05165): 2 M jets with PID."""
+
+    classes = ("gluon", "quark")
+    converter = "omnilearn.data.qg"
+
+
+@register("cms")
+class CMSQuarkGluon(Dataset):
+    """CMS 2011A Open Data simulation (MOD HDF5): uds-quark vs gluon jets, balanced."""
+
+    classes = ("gluon", "quark")
+    converter = "omnilearn.data.cms"
+
+
+@register("atlas")
+class AtlasTopTagging(Dataset):
+    """ATLAS top tagging open data (Geant4 simulation), per-jet training weights."""
+
+    classes = ("qcd", "top")
+    converter = "omnilearn.data.atlas"
+
+
+@register("atlas_small")
+class AtlasTopTaggingSmall(AtlasTopTagging):
+    """The first 10 % of the ATLAS training set (the paper's 4 M-jet run); full test set."""
+
+    converter_options = MappingProxyType({"train_fraction": 0.1})
+
+
+@register("h1")
+class H1DIS(Dataset):
+    """H1 DIS simulation: Djangoh vs Rapgap leading jets (ROOT minitrees, see omnilearn.data.h1)."""
+
+    classes = ("djangoh", "rapgap")
+    converter = "omnilearn.data.h1"

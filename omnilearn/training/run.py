@@ -13,7 +13,7 @@ from ..config import ModelConfig, TrainConfig
 from ..data.format import Normalization
 from ..data.loader import JetLoader
 from ..models.omnilearn import OmniLearn
-from . import checkpoint
+from . import checkpoint, distributed
 from .trainer import fit
 
 
@@ -56,22 +56,30 @@ def run_training(
         raise ValueError(f"{train.num_jets} training jets on this worker are fewer than one batch of {train_cfg.batch}")
     val = JetLoader(val_files, train_cfg.batch, shuffle=False, **dict(common, normalization=train.normalization))
     model_cfg = model_cfg.replace(num_classes=train.num_classes, num_feat=train.num_features)
-    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed)
+    # seed + rank: each worker draws its own diffusion times and noise (rank 0 = single process)
+    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed + rank)
     if pretrained is not None:
         checkpoint.load_pretrained(model, pretrained)
+    callbacks = []
+    if num_workers > 1:
+        distributed.make_distributed(model)
+        callbacks.append(distributed.BroadcastState())
+        train_cfg = train_cfg.replace(jit_compile=False)  # Horovod ops have no XLA kernels
     history = fit(
         model,
         train.dataset(),
         train_cfg,
         outdir,
         steps_per_epoch=train.common_steps_per_epoch,
-        val_data=val.dataset() if val.steps_per_epoch > 0 else None,
-        validation_steps=val.steps_per_epoch or None,
+        # common_*: every worker must run the same number of (allreduced) validation steps
+        val_data=val.dataset() if val.common_steps_per_epoch > 0 else None,
+        validation_steps=val.common_steps_per_epoch or None,
         normalization=train.normalization,
         classes=list(train.classes),
         num_workers=num_workers,
         rank=rank,
         resume=resume,
         verbose=verbose,
+        extra_callbacks=callbacks,
     )
     return RunResult(model, history, Path(outdir), train.classes, train.normalization)
