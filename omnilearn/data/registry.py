@@ -15,7 +15,10 @@ import importlib
 import os
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+
+if TYPE_CHECKING:
+    from .convert import PreprocessResult
 
 #: Splits every dataset provides, one unified file each.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -48,7 +51,7 @@ class Dataset:
             raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
         return [self.directory(data_dir) / f"{split}.h5"]
 
-    def preprocess(self, input: str | os.PathLike, outdir: str | os.PathLike, **options: Any):
+    def preprocess(self, input: str | os.PathLike, outdir: str | os.PathLike, **options: Any) -> "PreprocessResult":
         """Convert the public files at ``input`` into ``outdir/{train,val,test}.h5``; returns the
         converter's :class:`~omnilearn.data.convert.PreprocessResult`."""
         if not self.converter:

@@ -155,12 +155,13 @@ class OmniLearn(keras.Model):
         return self._update_metrics(total, losses, logits, batch)
 
     def _update_metrics(self, total, losses, logits, batch):
-        self.trackers["loss"].update_state(self.reduce_metric(total))
-        for name, value in losses.items():
-            self.trackers[name].update_state(self.reduce_metric(value))
+        shown = [self.trackers["loss"]] + [self.trackers[name] for name in losses]
+        for tracker, value in zip(shown, [total, *losses.values()]):
+            tracker.update_state(self.reduce_metric(value))
         if logits is not None:
             self.accuracy.update_state(batch["label"], logits)
-        return {m.name: m.result() for m in self.metrics if m.name == "loss" or m.name in losses or (m is self.accuracy and logits is not None)}
+            shown.append(self.accuracy)
+        return {m.name: m.result() for m in shown}
 
     @property
     def metrics(self):
