@@ -58,7 +58,7 @@ def plot_losses(panels: Mapping[str, Mapping[str, Mapping[str, list[float]]]], p
                 # Several runs: a colour per run; one run: a colour per loss term.
                 color = f"C{r}" if len(histories) > 1 else f"C{k}"
                 ax.plot(range(1, len(hist[key]) + 1), hist[key], color=color,
-                        ls="--" if key.startswith("val_") else "-", label=f"{label}: {key}", lw=2)
+                        ls="--" if key.startswith("val_") else "-", marker="o", label=f"{label}: {key}", lw=2)
         ax.set_xlabel("Epoch")
         ax.set_ylabel("Loss")
         ax.legend(fontsize=12)
