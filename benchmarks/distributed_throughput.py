@@ -15,7 +15,7 @@ cores / N), so this measures Horovod's overhead more than real multi-GPU scaling
 ``--warmup`` steps (tracing, buffer fill) are not timed.  Needs Horovod
 (``scripts/install_horovod.sh``) for N > 1; Horovod settings pass through the environment
 (on CPU, ``HOROVOD_CYCLE_TIME=50`` cut the background thread's overhead: see
-docs/running_at_scale.md).
+README, "Running at scale").
 """
 
 from __future__ import annotations
