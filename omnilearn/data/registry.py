@@ -162,3 +162,23 @@ class H1DIS(Dataset):
 
     classes = ("djangoh", "rapgap")
     converter = "omnilearn.data.h1"
+
+
+@register("jetnet30")
+class JetNet30(Dataset):
+    """JetNet (arXiv:2106.11535): g, q, t, W, Z jets of ~1 TeV, 30 particles; generation (Table VI).
+
+    The files hold the classes found in the input (JetNet's order), e.g. only t, w, z for
+    the embedded Pythia jets.
+    """
+
+    classes = ("g", "q", "t", "w", "z")
+    converter = "omnilearn.data.jetnet"
+    converter_options = MappingProxyType({"num_particles": 30})
+
+
+@register("jetnet150")
+class JetNet150(JetNet30):
+    """JetNet150: the same classes with up to 150 particles (Table VII)."""
+
+    converter_options = MappingProxyType({"num_particles": 150})

@@ -1,0 +1,149 @@
+"""JetNet preprocessing: fixtures written here in the released JetNet layout, converted to the
+unified format with JetNet's split, and converted back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from omnilearn.data import registry
+from omnilearn.data.format import DataFormatError, inspect_file
+from omnilearn.data.jetnet import export_unified, read_jetnet, unified_to_jetnet
+
+SPLITS = ("train", "val", "test")
+
+
+def make_class(n: int, p: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random jets in JetNet's layout: particles (n, p, 4) pT-ordered with mask, jets (n, 4)."""
+    mult = rng.integers(1, p + 1, n)
+    mult[0] = p  # one full jet
+    particles = np.zeros((n, p, 4), np.float32)
+    for i, m in enumerate(mult):
+        ptrel = np.sort(rng.dirichlet(np.ones(m + 1))[:m] * 0.97)[::-1]
+        particles[i, :m, 0] = rng.normal(0, 0.15, m)
+        particles[i, :m, 1] = rng.normal(0, 0.15, m)
+        particles[i, :m, 2] = ptrel
+        particles[i, :m, 3] = 1
+    jets = np.stack([rng.uniform(800, 1200, n), rng.uniform(-2, 2, n), rng.uniform(10, 200, n),
+                     mult + rng.integers(0, 20, n)], -1).astype(np.float32)
+    return particles, jets
+
+
+def write_class(path: Path, particles, jets, typed: int | None = None) -> None:
+    with h5py.File(path, "w") as f:
+        f["particle_features"] = particles
+        f["jet_features"] = jets if typed is None else np.concatenate([np.full((len(jets), 1), typed), jets], 1)
+
+
+@pytest.fixture
+def jetnet_dir(tmp_path) -> tuple[Path, dict]:
+    rng = np.random.default_rng(3)
+    truth = {}
+    for t, n in (("g", 41), ("t", 37), ("z", 52)):
+        truth[t] = make_class(n, 30, rng)
+        write_class(tmp_path / f"{t}.hdf5", *truth[t])
+    return tmp_path, truth
+
+
+def _read(outdir: Path) -> dict:
+    out = {}
+    for split in SPLITS:
+        inspect_file(outdir / f"{split}.h5")
+        with h5py.File(outdir / f"{split}.h5", "r") as f:
+            out[split] = {k: f[k][()] for k in ("data", "jet", "pid")}
+            out[split]["classes"] = [c.decode() if isinstance(c, bytes) else c for c in f.attrs["classes"]]
+    return out
+
+
+def test_round_trip_and_jetnet_split(jetnet_dir, tmp_path):
+    indir, truth = jetnet_dir
+    result = registry.get("jetnet30").preprocess(indir, tmp_path / "out", progress=False)
+    out = _read(tmp_path / "out")
+    assert result.classes == ("g", "t", "z")
+    # JetNet.getData: classes concatenated in g,q,t,w,z order, np.random.seed(42) permutation, 70/15/15
+    all_particles = np.concatenate([truth[t][0] for t in ("g", "t", "z")])
+    all_jets = np.concatenate([truth[t][1] for t in ("g", "t", "z")])
+    labels = np.repeat([0, 1, 2], [len(truth[t][1]) for t in ("g", "t", "z")])
+    n = len(all_jets)
+    np.random.seed(42)
+    perm = np.random.permutation(n)
+    cuts = (np.cumsum([0, 0.7, 0.15, 0.15]) * n).astype(int)
+    for s, split in enumerate(SPLITS):
+        d = out[split]
+        assert d["classes"] == ["g", "t", "z"]
+        assert d["data"].shape[1:] == (30, 13)
+        expected = perm[cuts[s]:cuts[s + 1]]
+        # jet pT identifies a jet (continuous random values)
+        assert sorted(d["jet"][:, 0].tolist()) == sorted(all_jets[expected, 0].tolist())
+        index = {float(pt): i for i, pt in enumerate(all_jets[:, 0])}
+        rows = np.array([index[float(pt)] for pt in d["jet"][:, 0]])
+        np.testing.assert_array_equal(d["pid"], labels[rows])
+        # unified features by hand: delta eta/phi are the relative coordinates, no PID
+        real = all_particles[rows][..., 3] == 1
+        np.testing.assert_array_equal(np.any(d["data"] != 0, -1), real)
+        np.testing.assert_allclose(d["data"][..., 0][real], all_particles[rows][..., 0][real], atol=1e-6)
+        pt = all_particles[rows][..., 2].astype(np.float64) * all_jets[rows, :1]
+        np.testing.assert_allclose(d["data"][..., 2][real], np.log(pt[real]), rtol=1e-6, atol=1e-6)
+        assert np.all(d["data"][..., 7:] == 0)
+        np.testing.assert_array_equal(d["jet"][:, 3], real.sum(1))
+        # and back to JetNet's layout
+        particles, jets = unified_to_jetnet(d["data"], d["jet"])
+        np.testing.assert_allclose(particles, all_particles[rows], rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(jets[:, :3], all_jets[rows, :3], rtol=1e-6)
+
+
+def test_typed_layout_reads_the_same(jetnet_dir, tmp_path):
+    indir, truth = jetnet_dir
+    typed = tmp_path / "typed"
+    typed.mkdir()
+    for i, t in enumerate(("g", "t", "z")):
+        write_class(typed / f"{t}.hdf5", *truth[t], typed=i)
+    registry.get("jetnet30").preprocess(indir, tmp_path / "a", progress=False, seed=5)
+    registry.get("jetnet30").preprocess(typed, tmp_path / "b", progress=False, seed=5)
+    a, b = _read(tmp_path / "a"), _read(tmp_path / "b")
+    for split in SPLITS:
+        for key in ("data", "jet", "pid"):
+            np.testing.assert_array_equal(a[split][key], b[split][key])
+
+
+def test_export_then_preprocess_round_trip(jetnet_dir, tmp_path):
+    """Unified → JetNet files (as for the Pythia jets) → unified gives the same jets."""
+    indir, _ = jetnet_dir
+    registry.get("jetnet30").preprocess(indir, tmp_path / "u", progress=False)
+    files = [tmp_path / "u" / f"{s}.h5" for s in SPLITS]
+    written = export_unified(files, tmp_path / "exported", {"t": "t", "z": "z"})
+    assert sorted(written) == ["t", "z"]
+    particles, jets = read_jetnet(written["t"])
+    assert particles.shape[1:] == (30, 4) and jets.shape[1] == 4
+    registry.get("jetnet30").preprocess(tmp_path / "exported", tmp_path / "u2", progress=False)
+    first = {s: _read(tmp_path / "u")[s] for s in SPLITS}
+    again = _read(tmp_path / "u2")
+    before = np.concatenate([first[s]["jet"][first[s]["pid"] > 0, 0] for s in SPLITS])
+    after = np.concatenate([again[s]["jet"][:, 0] for s in SPLITS])
+    assert sorted(before.tolist()) == sorted(after.tolist())
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: f.__delitem__("jet_features"), "missing dataset"),
+    (lambda f: (f.__delitem__("jet_features"), f.create_dataset("jet_features", data=np.ones((3, 4)))), "jets in"),
+    (lambda f: f["particle_features"].__setitem__((0, 0, 3), 0.5), "mask column"),
+    (lambda f: f["particle_features"].__setitem__((0, 0, 0), np.nan), "non-finite"),
+])
+def test_bad_file_is_one_clear_error(jetnet_dir, tmp_path, damage, message):
+    indir, _ = jetnet_dir
+    with h5py.File(indir / "t.hdf5", "a") as f:
+        damage(f)
+    out = tmp_path / "out"
+    with pytest.raises(DataFormatError, match=message) as err:
+        registry.get("jetnet30").preprocess(indir, out, progress=False)
+    assert "t.hdf5" in str(err.value)
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+def test_no_class_file_is_an_error(tmp_path):
+    (tmp_path / "x.hdf5").write_bytes(b"")
+    with pytest.raises(DataFormatError, match="no JetNet class file"):
+        registry.get("jetnet150").preprocess(tmp_path, tmp_path / "out", progress=False)
