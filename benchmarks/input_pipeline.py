@@ -25,22 +25,8 @@ def _vm_kib(field: str) -> int:
     return 0
 
 
-def synthetic_chunk(rng: np.random.Generator, n: int, num_particles: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n`` fake jets: data (n, P, 13) float32 zero-padded, jet (n, 4) float32, pid (n,) int32."""
-    mult = np.clip(np.rint(rng.normal(40, 16, n)), 1, num_particles).astype(np.int64)
-    real = np.arange(num_particles)[None, :] < mult[:, None]
-    data = rng.standard_normal((n, num_particles, 13), dtype=np.float32)
-    data[..., 7:] = 0.0
-    data[..., 7] = rng.integers(-1, 2, (n, num_particles))
-    data[np.arange(n)[:, None], np.arange(num_particles)[None, :], 8 + rng.integers(0, 5, (n, num_particles))] = 1.0
-    data[~real] = 0.0
-    jet = np.stack(
-        [rng.uniform(500, 1000, n), rng.uniform(-2, 2, n), rng.uniform(0, 250, n), mult], axis=-1
-    ).astype(np.float32)
-    return data, jet, rng.integers(0, 10, n).astype(np.int32)
-
-
 def write_synthetic(path: Path, num_jets: int, num_particles: int, seed: int = 0) -> Path:
+    from omnilearn.benchmarks import synthetic_chunk
     from omnilearn.data.format import UnifiedWriter
 
     rng = np.random.default_rng(seed)

@@ -44,6 +44,8 @@ def add_train_args(parser: argparse.ArgumentParser, **defaults) -> None:
                    help="checkpoint directory used with --fine_tune")
     g.add_argument("--jit", action=argparse.BooleanOptionalAction, default=_TRAIN.jit_compile,
                    help="XLA-compile the training step")
+    g.add_argument("--trim_padding", type=int, default=_TRAIN.trim_padding,
+                   help="cut each batch's padding after its last real particle, rounded up to this (0: off)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing 'last' checkpoint")
 
@@ -68,4 +70,5 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         mode=args.mode, batch=args.batch, epoch=args.epoch, warm_epoch=args.warm_epoch, stop_epoch=args.stop_epoch,
         lr=args.lr, lr_min=args.lr_min, wd=args.wd, fine_tune=args.fine_tune, jit_compile=args.jit,
+        trim_padding=args.trim_padding,
     )

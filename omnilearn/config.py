@@ -75,6 +75,9 @@ class TrainConfig:
     #: compile the train/test steps with XLA (about 2x faster on CPU; off for Horovod, whose
     #: collectives cannot sit inside an XLA cluster)
     jit_compile: bool = True
+    #: cut each batch's padding after its last real particle, rounded up to a multiple of
+    #: this (exact, as the model is padding invariant, and faster); 0: off
+    trim_padding: int = 16
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from .features import JET_FEATURES
 from .format import DataFormatError, FileInfo, Normalization, inspect_file
+from .padding import trim_padding
 
 PathLike = str | os.PathLike
 
@@ -316,6 +317,9 @@ class JetLoader:
         drop_remainder: drop the last incomplete batch of an epoch (static batch dimension).
         repeat: repeat epochs forever (each repetition reshuffles).
         num_particles: keep only the first P' particles (files are pT-sorted).
+        trim_padding: if > 0, cut each batch's particle axis after its last real particle,
+            rounded up to a multiple of this (:mod:`omnilearn.data.padding`; exact, as the
+            model is padding invariant, and faster); the particle axis is then dynamic.
 
     Raises:
         DataFormatError: a file is malformed or disagrees with the first one (on construction),
@@ -340,6 +344,7 @@ class JetLoader:
         drop_remainder: bool = False,
         repeat: bool = False,
         num_particles: int | None = None,
+        trim_padding: int = 0,
     ):
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -391,6 +396,9 @@ class JetLoader:
         self.shuffle_buffer = max(int(shuffle_buffer), self.batch_size)
         self.drop_remainder = bool(drop_remainder)
         self.repeat = bool(repeat)
+        if trim_padding < 0:
+            raise ValueError(f"trim_padding must be >= 0, got {trim_padding}")
+        self.trim_padding = int(trim_padding)
 
         self.total_jets = sum(info.num_jets for info in self.infos)
         self.shard = shard_range(self.total_jets, self.rank, self.num_workers)
@@ -490,6 +498,8 @@ class JetLoader:
         ``tf.data`` map on whole batches); ``tf.data`` only hands batches over and prefetches.
         """
         ds = tf.data.Dataset.from_generator(self._generate, output_signature=self.element_spec)
+        if self.trim_padding:
+            ds = ds.map(lambda batch: trim_padding(batch, self.trim_padding))
         if self.repeat:
             ds = ds.repeat()
         return ds.prefetch(tf.data.AUTOTUNE)

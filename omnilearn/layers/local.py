@@ -60,14 +60,21 @@ class EdgeConv(layers.Layer):
 
     def call(self, points, features, mask):
         idx, valid = knn(points, mask, self.k)
-        batch = ops.shape(features)[0]
-        padded = ops.concatenate([features, ops.zeros((batch, self.k, ops.shape(features)[-1]), features.dtype)], axis=1)
-        # Gather neighbours per jet: (batch, particles, k, f).
-        flat = ops.reshape(idx, (batch, -1))
-        neighbours = ops.take_along_axis(padded, flat[..., None], axis=1)
-        neighbours = ops.reshape(neighbours, (batch, -1, self.k, ops.shape(features)[-1]))
-        centre = ops.broadcast_to(features[:, :, None, :], ops.shape(neighbours))
-        edges = self.net(ops.concatenate([centre, neighbours - centre], axis=-1))
+        batch, num, f = ops.shape(features)[0], ops.shape(features)[1], features.shape[-1]
+        # The first dense layer is linear in [x_i, x_j - x_i]: with its kernel split as
+        # [W_c; W_d] it equals x_i (W_c - W_d) + b + x_j W_d, so it runs once per particle and
+        # only its output is gathered, k times cheaper than on every edge (same weights).
+        dense_0 = self.net.dense_0
+        kernel = ops.cast(dense_0.kernel, features.dtype)
+        own = ops.matmul(features, kernel[:f] - kernel[f:])
+        if dense_0.use_bias:
+            own = own + ops.cast(dense_0.bias, features.dtype)
+        other = ops.matmul(features, kernel[f:])
+        # Dummy slots (index >= particles) are invalid and weighted 0 below; any real row will do.
+        flat = ops.minimum(ops.reshape(idx, (batch, -1)), num - 1)
+        neighbours = ops.take_along_axis(other, flat[..., None], axis=1)
+        neighbours = ops.reshape(neighbours, (batch, num, self.k, ops.shape(other)[-1]))
+        edges = self.net.dense_1(dense_0.activation(own[:, :, None, :] + neighbours))
         valid = valid[..., None]
         pooled = ops.sum(edges * valid, axis=2) / ops.maximum(ops.sum(valid, axis=2), 1.0)
         return pooled * mask[..., None]

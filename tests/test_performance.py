@@ -1,0 +1,143 @@
+"""The speed-ups are exact: factorised edge convolution, padding trim, XLA with variable shapes."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import random_batch
+
+from omnilearn import benchmarks
+from omnilearn.data.format import UnifiedWriter
+from omnilearn.data.loader import JetLoader
+from omnilearn.data.padding import trim_padding, trimmed_length
+from omnilearn.layers.local import EdgeConv, knn
+from omnilearn.models import OmniLearn
+
+
+def _edge_conv_reference(layer, points, features, mask):
+    """DGCNN as written in the paper: the edge MLP on [x_i, x_j - x_i] for every edge, masked mean."""
+    idx, valid = (np.asarray(a) for a in knn(points, mask, layer.k))
+    b, p, f = features.shape
+    padded = np.concatenate([features, np.zeros((b, layer.k, f), features.dtype)], axis=1)
+    neighbours = np.take_along_axis(padded, idx.reshape(b, -1)[..., None], axis=1).reshape(b, p, layer.k, f)
+    centre = np.broadcast_to(features[:, :, None], neighbours.shape)
+    edges = np.asarray(layer.net(np.concatenate([centre, neighbours - centre], axis=-1)))
+    pooled = (edges * valid[..., None]).sum(2) / np.maximum(valid.sum(2), 1.0)[..., None]
+    return pooled * mask[..., None]
+
+
+@pytest.mark.parametrize("num_features", [2, 13])
+def test_edge_conv_equals_edge_mlp_on_every_edge(num_features):
+    batch = random_batch(n=5, p=14, f=num_features, min_particles=1)  # some jets have fewer than k + 1
+    x, mask = batch["particles"], batch["mask"]
+    layer = EdgeConv(8, k=5)
+    out = np.asarray(layer(x[..., :2], x, mask))
+    ref = _edge_conv_reference(layer, x[..., :2], x, mask)
+    assert np.abs(ref).max() > 1e-2  # not trivially zero
+    np.testing.assert_allclose(out, ref, atol=2e-6, rtol=1e-5)
+
+
+def test_trimmed_length_keeps_every_real_particle():
+    rng = np.random.default_rng(0)
+    for p, multiple in [(150, 16), (20, 8), (7, 16), (33, 1)]:
+        for _ in range(5):
+            mask = (rng.uniform(size=(4, p)) < rng.uniform(0, 0.6)).astype("float32")
+            n = int(trimmed_length(mask, multiple))
+            last = int(np.max(np.nonzero(mask.any(0))[0], initial=-1)) + 1
+            assert n >= max(last, 1) and mask[:, n:].sum() == 0
+            # rounded up to the multiple (or capped at P), and no longer than that
+            assert n == p or n % multiple == 0
+            assert n == min(p, max(multiple, -(-last // multiple) * multiple))
+    with pytest.raises(ValueError, match="multiple"):
+        trimmed_length(np.ones((2, 3), "float32"), 0)
+
+
+def _losses_and_grads(model, batch, t, noise):
+    with tf.GradientTape() as tape:
+        losses, logits = model.compute_losses(batch, training=True, time=t, noise=noise)
+        total = sum(losses.values())
+    grads = tape.gradient(total, model.trainable_variables)
+    return {k: float(v) for k, v in losses.items()}, np.asarray(logits), grads
+
+
+def test_trimmed_batch_gives_the_same_losses_and_gradients(small_config):
+    """Pretraining (mode all) on a trimmed batch: same three loss terms and gradients."""
+    cfg = small_config.replace(feature_drop=0.0, class_drop=0.0)  # no randomness in the step
+    model = OmniLearn(cfg, mode="all")
+    batch = random_batch(n=8, p=10)
+    full = {k: (np.pad(v, ((0, 0), (0, 30)) + ((0, 0),) * (v.ndim - 2)) if k in ("particles", "mask") else v)
+            for k, v in batch.items()}
+    rng = np.random.default_rng(3)
+    t = rng.uniform(size=(8, 1)).astype("float32")
+    noise = rng.normal(size=full["particles"].shape).astype("float32")
+    trimmed = trim_padding({k: tf.constant(v) for k, v in full.items()}, 16)
+    assert trimmed["particles"].shape[1] == 16
+    ref = _losses_and_grads(model, full, t, noise)
+    out = _losses_and_grads(model, trimmed, t, noise[:, :16])
+    for name in ("class_loss", "gen_loss", "smear_loss"):
+        assert out[0][name] == pytest.approx(ref[0][name], rel=1e-5, abs=1e-7), name
+    np.testing.assert_allclose(out[1], ref[1], atol=1e-5)
+    for g_out, g_ref, var in zip(out[2], ref[2], model.trainable_variables):
+        assert (g_out is None) == (g_ref is None), var.path
+        if g_ref is None:
+            continue
+        g_out, g_ref = np.asarray(g_out), np.asarray(g_ref)
+        np.testing.assert_allclose(g_out, g_ref, atol=1e-5 * max(1.0, np.abs(g_ref).max()), err_msg=var.path)
+
+
+def test_optimised_training_matches_reference_path(small_config):
+    """XLA on trimmed batches of varying length vs the plain graph step on full padding: same weights."""
+    cfg = small_config.replace(feature_drop=0.0)
+    batches = [random_batch(n=8, p=30, seed=s) for s in range(3)]
+    for b, p in zip(batches, (5, 12, 30)):  # three different trimmed lengths (8, 16, 30)
+        b["mask"][:, p:] = 0
+        b["particles"][:, p:] = 0
+    data = {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
+    init = OmniLearn(cfg, mode="classifier").get_weights()
+    weights = []
+    for trim, jit in ((0, False), (8, True)):
+        ds = tf.data.Dataset.from_tensor_slices(data).batch(8)
+        if trim:
+            ds = ds.map(lambda b: trim_padding(b, trim))
+        model = OmniLearn(cfg, mode="classifier")
+        model.set_weights(init)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=jit)  # LION's sign() amplifies float noise
+        model.fit(ds, epochs=2, verbose=0, shuffle=False)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_loader_trims_padding_exactly(tmp_path):
+    rng = np.random.default_rng(0)
+    data, jet, pid = benchmarks.synthetic_chunk(rng, 300, 120, num_classes=3)
+    path = tmp_path / "jets.h5"
+    with UnifiedWriter(path, 120, ["a", "b", "c"]) as w:
+        w.append(data, jet, pid)
+    plain = list(JetLoader(path, 64, shuffle=False))
+    trimmed = list(JetLoader(path, 64, shuffle=False, trim_padding=8))
+    assert len(plain) == len(trimmed) == 5
+    lengths = set()
+    for a, b in zip(plain, trimmed):
+        n = b["particles"].shape[1]
+        lengths.add(n)
+        assert n == 120 or n % 8 == 0
+        np.testing.assert_array_equal(b["particles"], a["particles"][:, :n])
+        np.testing.assert_array_equal(b["mask"], a["mask"][:, :n])
+        assert np.all(a["mask"][:, n:] == 0)
+        for key in ("jet", "label", "weight"):
+            np.testing.assert_array_equal(b[key], a[key])
+    assert min(lengths) < 120  # something was trimmed
+    with pytest.raises(ValueError, match="trim_padding"):
+        JetLoader(path, 64, trim_padding=-1)
+
+
+def test_benchmark_inputs_follow_the_issue_spec():
+    """Generated benchmark jets: multiplicity ~N(40, 16) padded to P, zero padding, one-hot labels."""
+    batches = benchmarks.synthetic_batches(2, 256, num_particles=150, num_classes=10)
+    mask = np.concatenate([b["mask"] for b in batches])
+    mult = mask.sum(1)
+    assert abs(mult.mean() - 40) < 2 and abs(mult.std() - 16) < 2
+    x = np.concatenate([b["particles"] for b in batches])
+    assert x.shape == (512, 150, 13) and np.all(x[mask == 0] == 0)
+    assert np.all(np.concatenate([b["label"] for b in batches]).sum(1) == 1)
