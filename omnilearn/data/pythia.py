@@ -13,6 +13,10 @@ class    hard process                                     jets kept
 ``hbb``  H + parton (full top loop), H → b b̄             jets containing H → b b̄
 =======  ==============================================  ==============================
 
+Two more classes reproduce the quark/gluon dataset of Komiske et al. (see
+:mod:`omnilearn.data.public_formats`): ``qg_gluon`` (q q̄ → Z g) and ``qg_quark`` (q g → Z q,
+events whose outgoing quark is c or b skipped), both with Z → ν ν̄, keeping the leading jet only.
+
 As in JetClass, a resonance jet is kept only when the resonance and all of its decay quarks
 lie within ΔR < ``match_radius`` of the jet axis. Jets are anti-kT (R = 0.8) on the visible
 final state (all stable particles but neutrinos) — generator level, no detector simulation.
@@ -84,9 +88,14 @@ class ProcessSpec:
     resonance: int | None
     #: Quarks its (forced) decay chain ends in: 3 for t -> b q q', 2 for W/Z/H -> q q.
     decay_quarks: int = 0
+    #: Without a resonance: how many leading jets of an event may be kept (each if in the cuts).
+    leading_jets: int = 2
+    #: |PDG id|s allowed for the hard process's outgoing parton (None: any); other events are skipped.
+    hard_partons: tuple[int, ...] | None = None
 
 
 _HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
+_INVISIBLE_Z = ("WeakZ0:gmZmode = 2", "23:onMode = off", "23:onIfAny = 12 14 16")
 PROCESSES: dict[str, ProcessSpec] = {
     # HardQCD:all is mostly light quarks and gluons, with its natural heavy-flavour admixture.
     "qcd": ProcessSpec("qcd", "QCD dijets, quark and gluon jets", ("HardQCD:all = on",), None),
@@ -109,7 +118,18 @@ PROCESSES: dict[str, ProcessSpec] = {
         ("HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on",
          "25:onMode = off", "25:onIfMatch = 5 -5"), 25, 2,
     ),
+    # Komiske et al.'s quark/gluon samples: Z(-> nu nu) + one parton, which labels the leading jet.
+    "qg_gluon": ProcessSpec(
+        "qg_gluon", "Z(-> nu nu) + g", ("WeakBosonAndParton:qqbar2gmZg = on",) + _INVISIBLE_Z, None,
+        leading_jets=1, hard_partons=(21,),
+    ),
+    "qg_quark": ProcessSpec(
+        "qg_quark", "Z(-> nu nu) + u/d/s quark", ("WeakBosonAndParton:qg2gmZq = on",) + _INVISIBLE_Z, None,
+        leading_jets=1, hard_partons=(1, 2, 3),
+    ),
 }
+#: Every process, in a fixed order (seeds use a class's index here; CLASS_NAMES come first).
+PROCESS_NAMES: tuple[str, ...] = tuple(PROCESSES)
 
 
 @dataclass(frozen=True)
@@ -136,12 +156,14 @@ class PythiaConfig:
     #: Multiparton interactions (the underlying event). They cost ~3/4 of the generation time
     #: but add the soft particles real jets have, so they stay on by default.
     mpi: bool = True
+    #: Apply ``eta_max`` to the jet's rapidity y instead of its pseudorapidity (the quark/gluon dataset).
+    rapidity_cut: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
         unknown = [c for c in self.classes if c not in PROCESSES]
         if unknown or not self.classes:
-            raise ValueError(f"unknown or no classes {unknown or list(self.classes)}; choose from {list(CLASS_NAMES)}")
+            raise ValueError(f"unknown or no classes {unknown or list(self.classes)}; choose from {list(PROCESS_NAMES)}")
         if len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes repeated: {list(self.classes)}")
         if self.jets_per_class < 1 or self.num_particles < 1 or self.workers < 1:
@@ -152,8 +174,8 @@ class PythiaConfig:
             raise ValueError("eta_max, jet_radius and match_radius must be positive")
         if min(self.val_fraction, self.test_fraction) < 0 or self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction and test_fraction must be >= 0 and sum to < 1")
-        if self.seed < 0 or task_seed(self.seed, self.workers - 1, len(CLASS_NAMES) - 1) > _MAX_PYTHIA_SEED:
-            raise ValueError(f"seed must be in 0..{_MAX_PYTHIA_SEED - 1000 * self.workers - len(CLASS_NAMES)}")
+        if self.seed < 0 or task_seed(self.seed, self.workers - 1, len(PROCESS_NAMES) - 1) > _MAX_PYTHIA_SEED:
+            raise ValueError(f"seed must be in 0..{_MAX_PYTHIA_SEED - 1000 * self.workers - len(PROCESS_NAMES)}")
 
     def pthat_range(self) -> tuple[float, float]:
         """The hard-process pT range. A jet's pT is close to its parton's (the resonance's),
@@ -173,6 +195,8 @@ class PythiaConfig:
         """JSON-able cache key: the config plus what else changes the output."""
         out = asdict(self)
         out["classes"] = list(self.classes)
+        if not self.rapidity_cut:  # added later: absent when off, so older caches stay valid
+            del out["rapidity_cut"]
         out["pthat_range"] = list(self.pthat_range())  # so a change of the auto default is a cache miss
         out["generator_version"] = GENERATOR_VERSION
         out["pythia8mc"] = _package_version("pythia8mc")
@@ -181,14 +205,16 @@ class PythiaConfig:
 
 
 def task_seed(seed: int, worker: int, class_index: int) -> int:
-    """Pythia seed of one (worker, class) task. Uses the class's index in :data:`CLASS_NAMES`
+    """Pythia seed of one (worker, class) task. Uses the class's index in :data:`PROCESS_NAMES`
     so a class's jets do not depend on which other classes were requested; +1 avoids seed 0."""
     return seed + 1000 * worker + class_index + 1
 
 
 @dataclass
 class JetSample:
-    """Constituents of generated jets, pT-sorted and zero-padded, each array ``(jets, particles)``."""
+    """Constituents of generated jets, pT-sorted and zero-padded, each array ``(jets, particles)``,
+    and each jet's parton: the matched resonance, or the hard-process parton of a class that
+    selects on it (``parton`` = (E, px, py, pz) ``(jets, 4)``, ``parton_id`` ``(jets,)``; zero if none)."""
 
     pt: np.ndarray
     eta: np.ndarray
@@ -196,6 +222,8 @@ class JetSample:
     energy: np.ndarray
     charge: np.ndarray
     pdg_id: np.ndarray
+    parton: np.ndarray
+    parton_id: np.ndarray
     #: Events generated (including those that gave no jet), wall and CPU time spent (with init).
     events: int = 0
     seconds: float = 0.0
@@ -222,7 +250,7 @@ class JetSample:
         return data, jet_array(kin)
 
 
-_ARRAY_FIELDS = ("pt", "eta", "phi", "energy", "charge", "pdg_id")
+_ARRAY_FIELDS = ("pt", "eta", "phi", "energy", "charge", "pdg_id", "parton", "parton_id")
 
 
 @dataclass
@@ -382,6 +410,12 @@ def _resonances(res_id: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) ->
     return found
 
 
+def _hard_parton(pid: np.ndarray, status: np.ndarray) -> int:
+    """Index of the hard process's outgoing quark or gluon (status ±23), or -1."""
+    found = np.flatnonzero((np.abs(status) == 23) & np.isin(np.abs(pid), _QUARKS + (21,)))
+    return int(found[0]) if len(found) else -1
+
+
 def _delta_r(eta1, phi1, eta2, phi2) -> np.ndarray:
     return np.hypot(np.asarray(eta1) - eta2, wrap_phi(np.asarray(phi1) - phi2))
 
@@ -410,7 +444,8 @@ class _ClassGenerator:
         n_ev = len(prt)
         pid_all = _flat(prt.id)
         abs_id = np.abs(pid_all)
-        visible_flat = (_flat(prt.status) > 0) & ~np.isin(abs_id, _NEUTRINOS)
+        status_all = _flat(prt.status)
+        visible_flat = (status_all > 0) & ~np.isin(abs_id, _NEUTRINOS)
         visible = ak.unflatten(visible_flat, ak.num(prt.id))
         fs = prt[visible]
         vectors = ak.zip({"px": fs.p.px, "py": fs.p.py, "pz": fs.p.pz, "E": fs.p.e})
@@ -429,13 +464,22 @@ class _ClassGenerator:
         const_off = _offsets(ak.num(flat_jets, axis=1))
         const_idx = _flat(flat_jets).astype(np.int64)
 
-        if self.spec.resonance is not None:
+        truth = self.spec.resonance is not None or self.spec.hard_partons is not None
+        if truth:
             ev_off = _offsets(ak.num(prt.id))
+            p4_all = np.stack([_flat(prt.p.e), _flat(prt.p.px), _flat(prt.p.py), _flat(prt.p.pz)], axis=-1)
+        if self.spec.resonance is not None:
             d1_all, d2_all = _flat(prt.daughter1), _flat(prt.daughter2)
-            _, p_eta, p_phi, _ = from_pxpypze(_flat(prt.p.px), _flat(prt.p.py), _flat(prt.p.pz), _flat(prt.p.e))
+            _, p_eta, p_phi, _ = from_pxpypze(p4_all[:, 1], p4_all[:, 2], p4_all[:, 3], p4_all[:, 0])
 
         accepted: list[tuple[np.ndarray, ...]] = []
         for ev in range(n_ev):
+            s = slice(ev_off[ev], ev_off[ev + 1]) if truth else slice(0, 0)
+            parton = -1  # index in the event of the chosen jets' parton
+            if self.spec.hard_partons is not None:
+                parton = _hard_parton(pid_all[s], status_all[s])
+                if parton < 0 or abs(int(pid_all[s][parton])) not in self.spec.hard_partons:
+                    continue
             candidates = []  # (kept constituent indices, kinematics of their sum)
             for j in range(jet_off[ev], jet_off[ev + 1]):
                 idx = fs_off[ev] + const_idx[const_off[j]:const_off[j + 1]]
@@ -446,22 +490,27 @@ class _ClassGenerator:
             if not candidates:
                 continue
             if self.spec.resonance is None:
-                # QCD: the two leading jets of the event, each kept if it passes the cuts.
-                order = sorted(range(len(candidates)), key=lambda c: -candidates[c][1]["pt"])[:2]
-                chosen = [candidates[c] for c in order if self._passes(candidates[c][1])]
+                # QCD: the two leading jets of the event (Z + parton: the leading one), each kept if in the cuts.
+                order = sorted(range(len(candidates)), key=lambda c: -candidates[c][1]["pt"])[: self.spec.leading_jets]
+                chosen = [(*candidates[c], parton) for c in order if self._passes(candidates[c][1])]
             else:
-                s = slice(ev_off[ev], ev_off[ev + 1])
                 chosen = self._matched(candidates, pid_all[s], d1_all[s], d2_all[s], p_eta[s], p_phi[s])
-            for idx, _ in chosen:
-                accepted.append(self._rows(idx, fs_pt, fs_eta, fs_phi, fs_e, fs_q, fs_id))
+            for idx, _, k in chosen:
+                p4, pid = (p4_all[s][k], int(pid_all[s][k])) if k >= 0 else (np.zeros(4), 0)
+                accepted.append(self._rows(idx, fs_pt, fs_eta, fs_phi, fs_e, fs_q, fs_id) + (p4, np.int32(pid)))
         return accepted
 
     def _passes(self, kin: dict[str, float]) -> bool:
         cfg = self.config
-        return cfg.pt_min < kin["pt"] < cfg.pt_max and abs(kin["eta"]) < cfg.eta_max
+        angle = kin["eta"]
+        if cfg.rapidity_cut:
+            pz = kin["pt"] * math.sinh(kin["eta"])
+            angle = 0.5 * math.log((kin["energy"] + pz) / (kin["energy"] - pz))
+        return cfg.pt_min < kin["pt"] < cfg.pt_max and abs(angle) < cfg.eta_max
 
     def _matched(self, candidates, pid, d1, d2, eta, phi) -> list:
-        """Jets that contain a resonance and all its decay quarks (each jet at most once)."""
+        """(indices, kinematics, resonance index) of the jets that contain a resonance and all its
+        decay quarks (each jet at most once)."""
         r = self.config.match_radius
         passing = [c for c in candidates if self._passes(c[1])]
         used: set[int] = set()
@@ -479,7 +528,7 @@ class _ClassGenerator:
                     best, best_dr = k, dr_res
             if best is not None:
                 used.add(best)
-                chosen.append(passing[best])
+                chosen.append((*passing[best], res))
         return chosen
 
     def _rows(self, idx, pt, eta, phi, e, q, pdg) -> tuple[np.ndarray, ...]:
@@ -507,10 +556,11 @@ def generate_jets(
     """
     config = config or PythiaConfig()
     if name not in PROCESSES:
-        raise ValueError(f"unknown class {name!r}; choose from {list(CLASS_NAMES)}")
+        raise ValueError(f"unknown class {name!r}; choose from {list(PROCESS_NAMES)}")
     if num_jets <= 0:  # more workers than jets: nothing to do, and no Pythia to initialise
         empty = np.zeros((0, config.num_particles))
-        return JetSample(empty, empty, empty, empty, empty, empty.astype(np.int32))
+        return JetSample(empty, empty, empty, empty, empty, empty.astype(np.int32), np.zeros((0, 4)),
+                         np.zeros(0, dtype=np.int32))
     start, cpu_start = time.perf_counter(), time.process_time()
     gen = _ClassGenerator(name, config, seed)
     rows: list[tuple[np.ndarray, ...]] = []
@@ -560,7 +610,7 @@ def _tasks(config: PythiaConfig) -> list[tuple[str, int, int, int]]:
     """(class, worker, jets, seed) for every (class, worker) pair, in output order."""
     out = []
     for name in config.classes:
-        c = CLASS_NAMES.index(name)
+        c = PROCESS_NAMES.index(name)
         for w in range(config.workers):
             n = config.jets_per_class // config.workers + (w < config.jets_per_class % config.workers)
             out.append((name, w, n, task_seed(config.seed, w, c)))
@@ -645,6 +695,22 @@ def _stats_from(side: dict) -> dict[str, ClassStats]:
     return {k: ClassStats(**v) for k, v in side.get("stats", {}).items()}
 
 
+def split_samples(samples: dict[str, JetSample], config: PythiaConfig,
+                  rng: np.random.Generator) -> dict[str, tuple[JetSample, np.ndarray]]:
+    """{split: (jets, labels)} with the same per-class counts in every split (labels 0..C-1 in the
+    order of ``config.classes``); classes follow each other, unshuffled."""
+    sizes = config.split_sizes()
+    edges = np.cumsum([0] + [sizes[s] for s in SPLITS])
+    parts: dict[str, list[tuple[JetSample, np.ndarray]]] = {s: [] for s in SPLITS}
+    for label, name in enumerate(config.classes):
+        perm = rng.permutation(config.jets_per_class)
+        for k, split in enumerate(SPLITS):
+            idx = perm[edges[k]:edges[k + 1]]
+            parts[split].append((samples[name].take(idx), np.full(len(idx), label, dtype=np.int32)))
+    return {split: (JetSample.concatenate([s for s, _ in p]), np.concatenate([lab for _, lab in p]))
+            for split, p in parts.items()}
+
+
 def generate(
     outdir: str | os.PathLike,
     config: PythiaConfig | None = None,
@@ -673,21 +739,13 @@ def generate(
     (outdir / SIDECAR).unlink(missing_ok=True)  # the old files stop being a valid cache now
     samples = generate_samples(config, progress=progress)
 
-    # Stratified split: the same per-class counts in every split, then one shuffle per split.
+    # Stratified split, then one shuffle per split.
     rng = np.random.default_rng(config.seed)
-    sizes = config.split_sizes()
-    parts: dict[str, list[tuple[JetSample, np.ndarray]]] = {s: [] for s in SPLITS}
-    for label, name in enumerate(config.classes):
-        perm = rng.permutation(config.jets_per_class)
-        edges = np.cumsum([0] + [sizes[s] for s in SPLITS])
-        for k, split in enumerate(SPLITS):
-            idx = perm[edges[k]:edges[k + 1]]
-            parts[split].append((samples[name].take(idx), np.full(len(idx), label, dtype=np.int32)))
+    parts = split_samples(samples, config, rng)
 
     normalization = None
     for split in SPLITS:
-        sample = JetSample.concatenate([s for s, _ in parts[split]])
-        labels = np.concatenate([lab for _, lab in parts[split]])
+        sample, labels = parts[split]
         order = rng.permutation(len(labels))
         with UnifiedWriter(paths[split], config.num_particles, config.classes,
                            normalization=normalization, chunk=min(chunk, max(len(labels), 1))) as writer:
