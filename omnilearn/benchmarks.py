@@ -113,7 +113,7 @@ def training_model(model_cfg, train_cfg, total_steps: int, seed: int = 0):
     from .models.omnilearn import OmniLearn
     from .training.optimizers import make_optimizers
 
-    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed)
+    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed, mixed_precision=train_cfg.mixed_precision)
     head, body = make_optimizers(train_cfg, total_steps)
     model.compile(optimizer=head, body_optimizer=body, jit_compile=train_cfg.jit_compile)
     return model
@@ -158,6 +158,7 @@ def add_args(parser) -> None:
     g.add_argument("--model-size", choices=("paper", "quickstart"), default="paper",
                    help="paper: the paper's configuration (or the model flags); quickstart: its small PET")
     g.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's default)")
+    g.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
     g.add_argument("--json", help="append the result rows to this JSON-lines file")
     cli.add_model_args(parser)
 
@@ -227,7 +228,8 @@ def run_training(args) -> list[dict]:
     for c in configurations(args):
         dataset, warmup = _inputs(args, c["trim"], num_classes)
         train_cfg = TrainConfig(mode=c["mode"], batch=args.batch, epoch=1, warm_epoch=0, jit_compile=c["jit"],
-                                fine_tune=c["mode"] == "classifier", trim_padding=c["trim"])
+                                fine_tune=c["mode"] == "classifier", trim_padding=c["trim"],
+                                mixed_precision=args.mixed_precision)
         model = training_model(c["model"].replace(num_classes=num_classes), train_cfg, warmup + args.steps)
         timing = time_training(model, dataset, args.steps, warmup, args.batch)
         rows.append(_row("train", args, c, timing))
@@ -244,7 +246,8 @@ def run_inference(args) -> list[dict]:
     num_classes = _num_classes(args)
     for c in configurations(args):
         dataset, warmup = _inputs(args, c["trim"], num_classes)
-        model = OmniLearn(c["model"].replace(num_classes=num_classes), mode="classifier")
+        model = OmniLearn(c["model"].replace(num_classes=num_classes), mode="classifier",
+                          mixed_precision=args.mixed_precision)
         model.compile(jit_compile=c["jit"])
         timing = time_inference(model, dataset, args.steps, warmup, args.batch)
         rows.append(_row("inference", args, dict(c, mode="classifier"), timing))
@@ -254,7 +257,7 @@ def run_inference(args) -> list[dict]:
 
 def _row(kind: str, args, c: dict, timing: Timing) -> dict:
     return {"what": kind, "mode": c["mode"], "trim": c["trim"], "jit": int(c["jit"]),
-            "model": args.model_size, "particles": args.particles,
+            "model": args.model_size, "particles": args.particles, "bf16": int(args.mixed_precision),
             "inputs": "files" if args.data else "generated", **timing.row()}
 
 

@@ -141,3 +141,23 @@ def test_benchmark_inputs_follow_the_issue_spec():
     x = np.concatenate([b["particles"] for b in batches])
     assert x.shape == (512, 150, 13) and np.all(x[mask == 0] == 0)
     assert np.all(np.concatenate([b["label"] for b in batches]).sum(1) == 1)
+
+
+def test_mixed_precision_flag_is_close_to_float32(small_config):
+    """bfloat16 compute (a GPU option, not exact): same weights give nearby losses; policy restored."""
+    cfg = small_config.replace(feature_drop=0.0, class_drop=0.0)
+    ref = OmniLearn(cfg, mode="all")
+    mixed = OmniLearn(cfg, mode="all", mixed_precision=True)
+    assert keras.config.dtype_policy().name == "float32"
+    assert mixed.body.get_layer("transformer_0").compute_dtype == "bfloat16"
+    mixed.set_weights(ref.get_weights())
+    batch = random_batch(n=16, p=12)
+    rng = np.random.default_rng(0)
+    t = rng.uniform(size=(16, 1)).astype("float32")
+    noise = rng.normal(size=batch["particles"].shape).astype("float32")
+    want, _, _ = _losses_and_grads(ref, batch, t, noise)
+    got, logits, grads = _losses_and_grads(mixed, batch, t, noise)
+    assert logits.dtype == np.float32
+    for name in want:
+        assert got[name] == pytest.approx(want[name], rel=0.05), name
+    assert all(np.all(np.isfinite(np.asarray(g))) for g in grads if g is not None)

@@ -47,6 +47,8 @@ class TimeEmbedding(layers.Layer):
     """
 
     def __init__(self, dim: int, num_fourier: int = 64, **kwargs):
+        # float32 even under mixed precision: bfloat16 cannot resolve the phases 1000 t f
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.dim = dim
         self.num_fourier = num_fourier

@@ -24,6 +24,8 @@ def knn(points, mask, k: int):
         are dummies that stand in when a jet has fewer than k + 1 particles) and ``valid``
         ``(batch, particles, k)`` 1 where the neighbour is a real particle.
     """
+    # float32 even under mixed precision: the distance expansion cancels digits
+    points, mask = ops.cast(points, "float32"), ops.cast(mask, "float32")
     sq = ops.sum(points * points, axis=-1)
     dist = sq[:, :, None] + sq[:, None, :] - 2.0 * ops.einsum("bid,bjd->bij", points, points)
     n = ops.shape(points)[1]
@@ -75,7 +77,7 @@ class EdgeConv(layers.Layer):
         neighbours = ops.take_along_axis(other, flat[..., None], axis=1)
         neighbours = ops.reshape(neighbours, (batch, num, self.k, ops.shape(other)[-1]))
         edges = self.net.dense_1(dense_0.activation(own[:, :, None, :] + neighbours))
-        valid = valid[..., None]
+        valid = ops.cast(valid[..., None], edges.dtype)
         pooled = ops.sum(edges * valid, axis=2) / ops.maximum(ops.sum(valid, axis=2), 1.0)
         return pooled * mask[..., None]
 

@@ -35,9 +35,15 @@ class OmniLearn(keras.Model):
     optimizer updates everything.
 
     ``model(batch)`` returns class probabilities for clean jets (t = 0).
+
+    ``mixed_precision=True`` builds the body and heads under Keras' ``mixed_bfloat16`` policy
+    (bfloat16 compute, float32 weights; for GPUs, not exact); losses stay in float32.
     """
 
-    def __init__(self, config: ModelConfig | dict | None = None, mode: str = "all", seed: int | None = None, **kwargs):
+    def __init__(
+        self, config: ModelConfig | dict | None = None, mode: str = "all", seed: int | None = None,
+        mixed_precision: bool = False, **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(config, dict):
             config = ModelConfig.from_dict(config)
@@ -45,9 +51,16 @@ class OmniLearn(keras.Model):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.mode = mode
-        self.body = build_body(self.model_config)
-        self.classifier = build_classifier(self.model_config)
-        self.generator = build_generator(self.model_config)
+        self.mixed_precision = bool(mixed_precision)
+        previous = keras.config.dtype_policy()
+        if self.mixed_precision:
+            keras.config.set_dtype_policy("mixed_bfloat16")
+        try:
+            self.body = build_body(self.model_config)
+            self.classifier = build_classifier(self.model_config)
+            self.generator = build_generator(self.model_config)
+        finally:
+            keras.config.set_dtype_policy(previous)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss",) + LOSS_TERMS}
         self.accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
@@ -64,15 +77,15 @@ class OmniLearn(keras.Model):
         particles, mask, jet = (ops.convert_to_tensor(batch[k]) for k in ("particles", "mask", "jet"))
         time = ops.zeros((ops.shape(particles)[0], 1), dtype=particles.dtype)
         encoded = self.encode(particles, mask, time, training)
-        return self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
+        logits = self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
+        return ops.cast(logits, "float32")
 
     def velocity(self, particles, mask, jet, label, time, training=False):
         """Predicted v ``(B, P, F)`` for noised particles at time ``time`` ``(B, 1)``."""
         particles, mask, jet, label, time = (ops.convert_to_tensor(a) for a in (particles, mask, jet, label, time))
         encoded = self.encode(particles, mask, time, training)
-        return self.generator(
-            {"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training
-        )
+        v = self.generator({"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training)
+        return ops.cast(v, "float32")
 
     def call(self, batch, training=False):
         return ops.softmax(self.classify(batch, training), axis=-1)
@@ -100,12 +113,13 @@ class OmniLearn(keras.Model):
             t, noise = ops.convert_to_tensor(t), ops.convert_to_tensor(noise)
             x_t, v = perturb(x, t, noise, mask)
             encoded = self.encode(x_t, mask, t, training)
-            v_pred = self.generator(
+            v_pred = ops.cast(self.generator(
                 {"encoded": encoded, "jet": jet, "label": label, "time": t, "mask": mask}, training=training
-            )
+            ), "float32")
             losses["gen_loss"] = weighted_mean(velocity_error(v, v_pred, mask), weight)
             if self.mode == "all":
-                smeared = self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
+                smeared = ops.cast(self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training),
+                                   "float32")
                 alpha, _ = alpha_sigma(t[:, 0])
                 losses["smear_loss"] = weighted_mean(ops.square(alpha) * cross_entropy(label, smeared), weight)
         return losses, logits
@@ -168,7 +182,7 @@ class OmniLearn(keras.Model):
         return list(self.trackers.values()) + [self.accuracy]
 
     def get_config(self):
-        return {"config": self.model_config.to_dict(), "mode": self.mode}
+        return {"config": self.model_config.to_dict(), "mode": self.mode, "mixed_precision": self.mixed_precision}
 
     @classmethod
     def from_config(cls, config):

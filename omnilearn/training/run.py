@@ -58,7 +58,7 @@ def run_training(
     val = JetLoader(val_files, train_cfg.batch, shuffle=False, **dict(common, normalization=train.normalization))
     model_cfg = model_cfg.replace(num_classes=train.num_classes, num_feat=train.num_features)
     # seed + rank: each worker draws its own diffusion times and noise (rank 0 = single process)
-    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed + rank)
+    model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed + rank, mixed_precision=train_cfg.mixed_precision)
     if pretrained is not None:
         checkpoint.load_pretrained(model, pretrained)
     callbacks = []
