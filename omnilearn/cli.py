@@ -46,6 +46,7 @@ def add_train_args(parser: argparse.ArgumentParser, **defaults) -> None:
                    help="XLA-compile the training step")
     g.add_argument("--trim_padding", type=int, default=_TRAIN.trim_padding,
                    help="cut each batch's padding after its last real particle, rounded up to this (0: off)")
+    g.add_argument("--bucket", action="store_true", help="batch jets of similar multiplicity (less padding)")
     g.add_argument("--mixed_precision", action="store_true", help="bfloat16 compute (for GPUs; not exact)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--no-resume", dest="resume", action="store_false", help="ignore an existing 'last' checkpoint")
@@ -72,4 +73,5 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         mode=args.mode, batch=args.batch, epoch=args.epoch, warm_epoch=args.warm_epoch, stop_epoch=args.stop_epoch,
         lr=args.lr, lr_min=args.lr_min, wd=args.wd, fine_tune=args.fine_tune, jit_compile=args.jit,
         trim_padding=args.trim_padding, mixed_precision=args.mixed_precision,
+        bucket=args.bucket,
     )

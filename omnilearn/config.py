@@ -78,6 +78,9 @@ class TrainConfig:
     #: cut each batch's padding after its last real particle, rounded up to a multiple of
     #: this (exact, as the model is padding invariant, and faster); 0: off
     trim_padding: int = 16
+    #: draw training batches from jets of similar multiplicity (less padding to trim; batches
+    #: are then not uniform draws, so off by default)
+    bucket: bool = False
     #: bfloat16 compute with float32 weights (keras mixed_bfloat16; for GPUs, not exact)
     mixed_precision: bool = False
 

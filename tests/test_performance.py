@@ -132,6 +132,30 @@ def test_loader_trims_padding_exactly(tmp_path):
         JetLoader(path, 64, trim_padding=-1)
 
 
+def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity(tmp_path):
+    rng = np.random.default_rng(1)
+    data, jet, pid = benchmarks.synthetic_chunk(rng, 2000, 120, num_classes=3)
+    jet[:, 0] = np.arange(2000)  # tag each jet by its pT
+    path = tmp_path / "jets.h5"
+    with UnifiedWriter(path, 120, ["a", "b", "c"]) as w:
+        w.append(data, jet, pid)
+    common = dict(shuffle=True, seed=2, chunk_size=256, shuffle_buffer=512, trim_padding=16)
+    spread, length = {}, {}
+    for bucket in (False, True):
+        loader = JetLoader(path, 64, bucket=bucket, **common)
+        batches = list(loader)
+        ids = np.concatenate([b["jet"][:, 0] for b in batches]) * loader.normalization.jet_std[0] \
+            + loader.normalization.jet_mean[0]
+        np.testing.assert_allclose(np.sort(ids), np.arange(2000), atol=0.5)  # every jet exactly once
+        full = batches[:-1]  # the last batch holds the leftovers
+        spread[bucket] = np.mean([np.ptp(np.asarray(b["mask"]).sum(1)) for b in full])
+        length[bucket] = np.mean([b["mask"].shape[1] for b in full])
+    assert spread[True] < 0.25 * spread[False]
+    assert length[True] < 0.75 * length[False]
+    with pytest.raises(ValueError, match="shuffle"):
+        JetLoader(path, 64, bucket=True, shuffle=False)
+
+
 def test_benchmark_inputs_follow_the_issue_spec():
     """Generated benchmark jets: multiplicity ~N(40, 16) padded to P, zero padding, one-hot labels."""
     batches = benchmarks.synthetic_batches(2, 256, num_particles=150, num_classes=10)

@@ -281,7 +281,20 @@ class _JetBuffer:
     def take_random(self, k: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """``k`` distinct rows drawn uniformly from the buffer, then compacted."""
         n = self.n
-        idx = rng.choice(n, size=k, replace=False) if k < n else rng.permutation(n)
+        return self._take_rows(rng.choice(n, size=k, replace=False) if k < n else rng.permutation(n))
+
+    def take_similar(self, k: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """``k`` rows of similar multiplicity: the k neighbours of a random jet in multiplicity order."""
+        n = self.n
+        if k >= n:
+            return self.take_random(k, rng)
+        order = np.lexsort((rng.random(n), self.mask[:n].sum(axis=1)))  # random among equal multiplicity
+        start = min(max(int(rng.integers(n)) - k // 2, 0), n - k)
+        return self._take_rows(rng.permutation(order[start : start + k]))
+
+    def _take_rows(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """The batch of buffer rows ``idx`` (distinct), then the buffer compacted."""
+        n, k = self.n, len(idx)
         batch = self._emit(k, idx)
         # Refill the holes left below the new end from the surviving rows above it.
         tail = n - k
@@ -320,6 +333,10 @@ class JetLoader:
         trim_padding: if > 0, cut each batch's particle axis after its last real particle,
             rounded up to a multiple of this (:mod:`omnilearn.data.padding`; exact, as the
             model is padding invariant, and faster); the particle axis is then dynamic.
+        bucket: with ``shuffle``, draw each batch from jets of similar multiplicity (a random
+            jet of the shuffle buffer and its neighbours in multiplicity), so that
+            ``trim_padding`` cuts most of the padding. Every jet is still read once per epoch,
+            but the jets sharing a batch are no longer a uniform draw.
 
     Raises:
         DataFormatError: a file is malformed or disagrees with the first one (on construction),
@@ -345,6 +362,7 @@ class JetLoader:
         repeat: bool = False,
         num_particles: int | None = None,
         trim_padding: int = 0,
+        bucket: bool = False,
     ):
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
@@ -399,6 +417,9 @@ class JetLoader:
         if trim_padding < 0:
             raise ValueError(f"trim_padding must be >= 0, got {trim_padding}")
         self.trim_padding = int(trim_padding)
+        self.bucket = bool(bucket)
+        if self.bucket and not self.shuffle:
+            raise ValueError("bucket=True draws batches from the shuffle buffer: it needs shuffle=True")
 
         self.total_jets = sum(info.num_jets for info in self.infos)
         self.shard = shard_range(self.total_jets, self.rank, self.num_workers)
@@ -454,7 +475,8 @@ class JetLoader:
             self.num_classes,
         )
 
-        take = (lambda k: buf.take_random(k, rng)) if self.shuffle else buf.take_front
+        draw = buf.take_similar if self.bucket else buf.take_random
+        take = (lambda k: draw(k, rng)) if self.shuffle else buf.take_front
 
         with contextlib.ExitStack() as stack:
             handles: dict[int, h5py.File] = {}

@@ -52,7 +52,8 @@ def run_training(
     normalization = checkpoint.load_normalization(pretrained) if pretrained is not None else None
     common = dict(normalization=normalization, num_particles=num_particles, rank=rank, num_workers=num_workers,
                   trim_padding=train_cfg.trim_padding)
-    train = JetLoader(train_files, train_cfg.batch, shuffle=True, seed=seed, repeat=True, drop_remainder=True, **common)
+    train = JetLoader(train_files, train_cfg.batch, shuffle=True, seed=seed, repeat=True, drop_remainder=True,
+                      bucket=train_cfg.bucket, **common)
     if train.common_steps_per_epoch < 1:
         raise ValueError(f"{train.num_jets} training jets on this worker are fewer than one batch of {train_cfg.batch}")
     val = JetLoader(val_files, train_cfg.batch, shuffle=False, **dict(common, normalization=train.normalization))
