@@ -1,0 +1,1 @@
+"""Generation with the generator head: DDIM sampler, jet-level diffusion model, plots."""

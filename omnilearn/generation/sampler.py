@@ -1,0 +1,127 @@
+"""DDIM sampling of v-prediction diffusion models on the training schedule (paper Sec. II D).
+
+The deterministic DDIM update from time t to s < t, written with the schedule of
+:mod:`omnilearn.models.diffusion` (α = cos(πt/2), σ = sin(πt/2)):
+
+    x̂₀ = α_t x_t − σ_t v̂,   ε̂ = σ_t x_t + α_t v̂,   x_s = α_s x̂₀ + σ_s ε̂
+
+starting from pure noise at t = 1 and ending at t = 0, where x_0 = x̂₀ of the last step. The
+``steps`` times are uniform in t. With the exact v this is exact for every step count (tested);
+with a learned v, more steps follow the probability-flow ODE more closely.
+
+Classifier-free guidance: the generator's label embedding has no bias, so an all-zero label is
+the dropped (unconditional) label the layer drop trained; the guided velocity is
+v = (1 + w) v(label) − w v(∅), one forward pass of a doubled batch (w = 0: plain conditional).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from ..models.diffusion import alpha_sigma, predict_x0_eps
+
+#: Default number of DDIM steps (cost: see the README's generation section).
+DEFAULT_STEPS = 64
+
+Velocity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+def time_grid(steps: int) -> np.ndarray:
+    """``steps + 1`` times from 1 to 0, uniform."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    return np.linspace(1.0, 0.0, steps + 1, dtype=np.float32)
+
+
+def ddim_step(x_t, v, t, s, mask):
+    """One DDIM update from time ``t`` to ``s`` (both ``(B, 1)``); padded rows stay 0."""
+    x0, eps = predict_x0_eps(x_t, v, t)
+    alpha_s, sigma_s = alpha_sigma(s[:, :, None])
+    return (alpha_s * x0 + sigma_s * eps) * mask[..., None]
+
+
+def ddim_sample(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS) -> tf.Tensor:
+    """Integrate from ``noise`` at t = 1 to t = 0.
+
+    Args:
+        velocity: ``velocity(x_t (B, P, F), t (B, 1)) → v̂ (B, P, F)``.
+        noise: ε ``(B, P, F)``; mask ``(B, P)`` (1 real, 0 padding).
+        steps: number of model evaluations.
+
+    Returns:
+        The sample ``(B, P, F)`` (zero on padding).
+    """
+    mask = tf.convert_to_tensor(mask, tf.float32)
+    x = tf.convert_to_tensor(noise, tf.float32) * mask[..., None]
+    ones = tf.ones((tf.shape(x)[0], 1), tf.float32)
+    grid = time_grid(steps)
+    for t, s in zip(grid[:-1], grid[1:]):
+        t_b, s_b = ones * float(t), ones * float(s)
+        x = ddim_step(x, velocity(x, t_b), t_b, s_b, mask)
+    return x
+
+
+def guided(velocity_fn: Callable, label, guidance: float) -> Callable:
+    """Wrap ``velocity_fn(x_t, t, label)`` into ``(x_t, t) → v`` with classifier-free guidance ``w``."""
+    label = tf.convert_to_tensor(label, tf.float32)
+    if guidance == 0:
+        return lambda x, t: velocity_fn(x, t, label)
+
+    def velocity(x, t):
+        both = velocity_fn(tf.concat([x, x], 0), tf.concat([t, t], 0), tf.concat([label, tf.zeros_like(label)], 0))
+        cond, uncond = tf.split(both, 2, axis=0)
+        return (1.0 + guidance) * cond - guidance * uncond
+
+    return velocity
+
+
+def sample_particles(
+    model,
+    jet,
+    label,
+    mask,
+    *,
+    steps: int = DEFAULT_STEPS,
+    guidance: float = 0.0,
+    seed: int = 0,
+    batch_size: int = 256,
+    progress: bool = True,
+) -> np.ndarray:
+    """Particles from an :class:`~omnilearn.models.OmniLearn` generator head.
+
+    Args:
+        model: the OmniLearn model (its ``body`` and ``generator``).
+        jet: normalised jet features ``(N, 4)``; label one-hot ``(N, C)``; mask ``(N, P)``.
+        steps, guidance: DDIM steps and guidance strength w.
+        seed: noise seed (the result is a deterministic function of it).
+
+    Returns:
+        Normalised particle features ``(N, P, F)``, zero on padding.
+    """
+    jet, label, mask = (np.asarray(a, np.float32) for a in (jet, label, mask))
+    n, p = mask.shape
+    num_feat = model.model_config.num_feat
+    rng = np.random.default_rng(seed)
+
+    @tf.function(reduce_retracing=True)
+    def run(noise, jet_b, label_b, mask_b):
+        def velocity_fn(x, t, lab):
+            both = tf.shape(x)[0] // tf.shape(jet_b)[0]  # 2 with guidance
+            return model.velocity(x, tf.tile(mask_b, [both, 1]), tf.tile(jet_b, [both, 1]), lab, t)
+
+        return ddim_sample(guided(velocity_fn, label_b, guidance), noise, mask_b, steps)
+
+    out = np.zeros((n, p, num_feat), np.float32)
+    starts = range(0, n, batch_size)
+    if progress:
+        from tqdm import tqdm
+
+        starts = tqdm(starts, desc=f"sampling ({steps} steps)", unit="batch")
+    for a in starts:
+        b = min(a + batch_size, n)
+        noise = rng.standard_normal((b - a, p, num_feat)).astype(np.float32)
+        out[a:b] = run(noise, jet[a:b], label[a:b], mask[a:b]).numpy()
+    return out
