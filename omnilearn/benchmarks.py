@@ -39,11 +39,25 @@ def synthetic_chunk(rng: np.random.Generator, n: int, num_particles: int, num_cl
 
 
 def synthetic_batches(
-    num_batches: int, batch: int, num_particles: int = 150, num_classes: int = 10, seed: int = 0
+    num_batches: int, batch: int, num_particles: int = 150, num_classes: int = 10, seed: int = 0,
+    bucket: bool = False,
 ) -> list[dict[str, np.ndarray]]:
-    """Model-ready batches (normalised real particles, zero padding) of generated jets."""
+    """Model-ready batches (normalised real particles, zero padding) of generated jets.
+
+    With ``bucket``, batches are what the loader's ``bucket`` option draws: ``batch``
+    consecutive jets in multiplicity order out of a shuffle buffer of 8192 jets, here at
+    evenly spaced positions of that order (so the batches span the multiplicity range).
+    """
+    from .data.loader import DEFAULT_SHUFFLE_BUFFER
+
     rng = np.random.default_rng(seed)
-    data, jet, pid = synthetic_chunk(rng, num_batches * batch, num_particles, num_classes)
+    pool = max(DEFAULT_SHUFFLE_BUFFER, num_batches * batch) if bucket else num_batches * batch
+    data, jet, pid = synthetic_chunk(rng, pool, num_particles, num_classes)
+    if bucket:
+        order = np.argsort((np.abs(data).sum(-1) > 0).sum(1), kind="stable")
+        starts = ((np.arange(num_batches) + 0.5) / num_batches * (pool - batch)).astype(int)
+        rows = np.concatenate([order[a:a + batch] for a in starts])
+        data, jet, pid = data[rows], jet[rows], pid[rows]
     mask = (np.abs(data).sum(-1) > 0).astype(np.float32)
     real = data[mask > 0]
     std = np.where(real.std(0) > 0, real.std(0), 1.0)
@@ -81,7 +95,9 @@ class Timing:
         return {"median": float(np.median(rate)), "min": float(rate.min()), "max": float(rate.max())}
 
     def row(self) -> dict:
-        return {**{f"jets_per_s_{k}": round(v, 2) for k, v in self.jets_per_s().items()},
+        mean = self.batch * len(self.step_seconds) / float(np.sum(self.step_seconds))
+        return {"jets_per_s_mean": round(mean, 2),
+                **{f"jets_per_s_{k}": round(v, 2) for k, v in self.jets_per_s().items()},
                 "step_s_median": round(float(np.median(self.step_seconds)), 4),
                 "warmup_s": round(self.warmup_seconds, 1), "steps": len(self.step_seconds), "batch": self.batch}
 
@@ -158,6 +174,8 @@ def add_args(parser) -> None:
     g.add_argument("--model-size", choices=("paper", "quickstart"), default="paper",
                    help="paper: the paper's configuration (or the model flags); quickstart: its small PET")
     g.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's default)")
+    g.add_argument("--bucket", action="store_true",
+                   help="batches of similar multiplicity, as the loader's bucket option draws them")
     g.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
     g.add_argument("--json", help="append the result rows to this JSON-lines file")
     cli.add_model_args(parser)
@@ -194,9 +212,10 @@ def _inputs(args, trim: int, num_classes: int = 10):
         from .data.loader import JetLoader
 
         loader = JetLoader(args.data, args.batch, shuffle=True, repeat=True, drop_remainder=True,
-                           num_particles=args.particles, trim_padding=trim, num_classes=num_classes)
+                           num_particles=args.particles, trim_padding=trim, num_classes=num_classes,
+                           bucket=args.bucket)
         return loader.dataset(), max(args.distinct, 3)
-    batches = synthetic_batches(args.distinct, args.batch, args.particles, num_classes)
+    batches = synthetic_batches(args.distinct, args.batch, args.particles, num_classes, bucket=args.bucket)
     return batch_dataset(batches, trim), args.distinct
 
 
@@ -257,7 +276,8 @@ def run_inference(args) -> list[dict]:
 
 def _row(kind: str, args, c: dict, timing: Timing) -> dict:
     return {"what": kind, "mode": c["mode"], "trim": c["trim"], "jit": int(c["jit"]),
-            "model": args.model_size, "particles": args.particles, "bf16": int(args.mixed_precision),
+            "model": args.model_size, "particles": args.particles, "bucket": int(args.bucket),
+            "bf16": int(args.mixed_precision),
             "inputs": "files" if args.data else "generated", **timing.row()}
 
 
