@@ -291,3 +291,48 @@ def report(rows: list[dict], json_path: str | None = None) -> None:
         with open(json_path, "a") as f:
             for r in rows:
                 f.write(json.dumps({**r, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+
+
+def run_sampling(args) -> list[dict]:
+    """Seconds per generated jet of DDIM sampling (:mod:`omnilearn.generation.sampler`) vs steps.
+
+    One batch of ``--batch`` jets with the generated multiplicities (mask, jet features and
+    labels as conditions), padding trimmed like training batches when ``--trim`` > 0.  The
+    sampler traces its graph on every call, so per step count it is called on 1 and on
+    1 + ``--repeats`` copies of the batch; the difference is the cost of ``--repeats`` batches.
+    """
+    from .data.padding import trimmed_length
+    from .generation.sampler import sample_particles
+    from .models.omnilearn import OmniLearn
+
+    _setup(args)
+    rows = []
+    args.modes = "generator"
+    for c in configurations(args):
+        batch = synthetic_batches(1, args.batch, args.particles, 10, bucket=args.bucket)[0]
+        mask = batch["mask"]
+        if c["trim"]:
+            mask = mask[:, : int(trimmed_length(mask, c["trim"]))]
+        model = OmniLearn(c["model"].replace(num_classes=10), mode="generator", mixed_precision=args.mixed_precision)
+        reps = max(1, args.repeats)
+        sample_particles(model, batch["jet"], batch["label"], mask, steps=1, progress=False)  # one-time set-up
+        for steps in _split(args.sample_steps):
+            def sample(copies):
+                tile = lambda a: np.concatenate([a] * copies)  # noqa: E731
+                sample_particles(model, tile(batch["jet"]), tile(batch["label"]), tile(mask), steps=steps,
+                                 guidance=args.guidance, batch_size=args.batch, progress=False)
+
+            # Every call traces anew; the difference of two calls is the cost of `reps` batches.
+            t0 = time.perf_counter()
+            sample(1)
+            t1 = time.perf_counter()
+            sample(1 + reps)
+            t2 = time.perf_counter()
+            per_batch = ((t2 - t1) - (t1 - t0)) / reps
+            rows.append({"what": "sampling", "steps": steps, "guidance": args.guidance, "trim": c["trim"],
+                         "particles_kept": mask.shape[1], "model": args.model_size, "batch": args.batch,
+                         "s_per_jet": round(per_batch / args.batch, 4), "jets_per_s": round(args.batch / per_batch, 2),
+                         "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
+                         "first_call_s": round(t1 - t0, 1)})
+            print(rows[-1], flush=True)
+    return rows
