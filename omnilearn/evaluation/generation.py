@@ -63,7 +63,7 @@ def jet_mass(particles: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(e**2 - px**2 - py**2 - pz**2, 0.0, None))
 
 
-def efps(particles: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
     """The 5 prime EFPs with 4 vertices and 4 edges, β = 1, z = pT_rel → ``(N, 5)``.
 
     Graphs (edges of a multigraph on vertices a, b, c, d): the square (ab, bc, cd, da); the
@@ -73,6 +73,7 @@ def efps(particles: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """
     p = np.asarray(particles, np.float64)
     out = np.empty((len(p), 5))
+    chunk = chunk or max(1, 2_000_000 // max(p.shape[1], 1) ** 2)  # ~16 MB per (jets, P, P) array
     for a in range(0, len(p), chunk):
         q = p[a:a + chunk]
         z = np.where(_real(q), q[..., 2], 0.0)
