@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from omnilearn.evaluation import generation as gm
-from omnilearn.generation.sampler import ddim_sample, guided, sample_particles, time_grid
+from omnilearn.generation.sampler import guided, integrate, sample_particles, time_grid
 from omnilearn.models.diffusion import alpha_sigma
 
 
@@ -39,23 +39,24 @@ def test_shapes_and_masking():
     x0, mask, rng = _masked_data()
     w = tf.constant(rng.normal(size=(5, 5)), tf.float32)
     # a velocity that is nonzero on padded rows too: the sampler must still keep them at 0
-    out = ddim_sample(lambda x, t: tf.einsum("bpf,fg->bpg", x, w) + t[:, :, None] + 1.0,
+    out = integrate(lambda x, t: tf.einsum("bpf,fg->bpg", x, w) + t[:, :, None] + 1.0,
                       rng.normal(size=x0.shape), mask, steps=5).numpy()
     assert out.shape == x0.shape
     assert np.all(out[mask == 0] == 0)
     assert np.all(np.any(out[mask == 1] != 0, -1))
 
 
-@pytest.mark.parametrize("steps", [1, 7, 50])
-def test_true_velocity_recovers_the_data(steps):
+@pytest.mark.parametrize("solver", ["ddim", "dpm2m"])
+@pytest.mark.parametrize("steps", [1, 2, 7, 50])
+def test_true_velocity_recovers_the_data(steps, solver):
     x0, mask, rng = _masked_data()
-    out = ddim_sample(_oracle(tf.constant(x0)), rng.normal(size=x0.shape), mask, steps=steps).numpy()
+    out = integrate(_oracle(tf.constant(x0)), rng.normal(size=x0.shape), mask, steps=steps, solver=solver).numpy()
     np.testing.assert_allclose(out, x0, atol=1e-5)
 
 
-def test_exact_denoiser_follows_the_probability_flow():
+def _gaussian_errors(solver, steps=(25, 100, 400)):
     """Data N(mu, s^2): E[x0 | x_t] is known and the probability-flow ODE maps noise z to
-    mu + s z, which DDIM with the exact denoiser must approach as the steps increase."""
+    mu + s z; the largest deviation from that map per step count."""
     mu, s = 1.5, 0.4
 
     def velocity(x_t, t):
@@ -65,10 +66,16 @@ def test_exact_denoiser_follows_the_probability_flow():
         return alpha * eps - sigma * x0
 
     z = np.random.default_rng(1).normal(size=(2000, 1, 1))
-    errors = [np.abs(ddim_sample(velocity, z, np.ones((2000, 1), np.float32), steps=k).numpy() - (mu + s * z)).max()
-              for k in (25, 100, 400)]
-    assert errors[2] < 0.01
-    assert errors[0] > 2 * errors[1] > 4 * errors[2]  # first-order convergence in the step size
+    ones = np.ones((2000, 1), np.float32)
+    return [np.abs(integrate(velocity, z, ones, steps=k, solver=solver).numpy() - (mu + s * z)).max() for k in steps]
+
+
+def test_exact_denoiser_follows_the_probability_flow():
+    ddim = _gaussian_errors("ddim")
+    assert ddim[2] < 0.01
+    assert ddim[0] > 2 * ddim[1] > 4 * ddim[2]  # first order: error ~ 1/steps
+    dpm = _gaussian_errors("dpm2m")  # multistep second order: far closer at the same cost
+    assert all(d < e / 5 for d, e in zip(dpm, ddim)) and dpm[2] < 1e-3
 
 
 def test_guidance_combines_conditional_and_unconditional():

@@ -27,7 +27,7 @@ from keras import layers, ops
 
 from ..layers.embedding import LayerDrop, TimeEmbedding
 from ..models.diffusion import perturb
-from .sampler import DEFAULT_STEPS, ddim_sample, guided
+from .sampler import DEFAULT_SOLVER, DEFAULT_STEPS, guided, integrate
 
 WEIGHTS, META = "jet_model.weights.h5", "jet_model.json"
 
@@ -178,6 +178,7 @@ def sample_jets(
     max_particles: int,
     steps: int = DEFAULT_STEPS,
     guidance: float = 0.0,
+    solver: str = DEFAULT_SOLVER,
     seed: int = 0,
     batch_size: int = 4096,
 ) -> np.ndarray:
@@ -195,7 +196,7 @@ def sample_jets(
         noise = rng.standard_normal((len(label), 1, model.num_jet)).astype(np.float32)
         ones = np.ones((len(label), 1), np.float32)
         velocity = guided(lambda x, t, lab: model({"x": x[:, 0], "time": t, "label": lab})[:, None], label, guidance)
-        out.append(ddim_sample(velocity, noise, ones, steps).numpy()[:, 0])
+        out.append(integrate(velocity, noise, ones, steps, solver).numpy()[:, 0])
     jets = np.concatenate(out) * std + mean if out else np.zeros((0, model.num_jet))
     jets[:, 2] = np.clip(jets[:, 2], 0.0, None)
     jets[:, 3] = np.clip(np.rint(jets[:, 3]), 1, max_particles)

@@ -1,4 +1,4 @@
-"""DDIM sampling of v-prediction diffusion models on the training schedule (paper Sec. II D).
+"""Sampling of v-prediction diffusion models on the training schedule (paper Sec. II D): DDIM and DPM-Solver++(2M).
 
 The deterministic DDIM update from time t to s < t, written with the schedule of
 :mod:`omnilearn.models.diffusion` (α = cos(πt/2), σ = sin(πt/2)):
@@ -7,7 +7,12 @@ The deterministic DDIM update from time t to s < t, written with the schedule of
 
 starting from pure noise at t = 1 and ending at t = 0, where x_0 = x̂₀ of the last step. The
 ``steps`` times are uniform in t. With the exact v this is exact for every step count (tested);
-with a learned v, more steps follow the probability-flow ODE more closely.
+with a learned v, more steps follow the probability-flow ODE more closely: DDIM is a
+first-order solver of that ODE. ``solver="dpm2m"`` (the default) is DPM-Solver++(2M)
+(Lu et al., arXiv:2211.01095): the same model evaluations, but each step extrapolates x̂₀ from
+the last two evaluations in log-SNR λ = log(α/σ) (a second-order multistep method); its first
+and last steps are DDIM steps. On Gaussian data, where the exact denoiser is known, its largest
+deviation from the exact ODE map is 7–17x smaller than DDIM's at 25–400 steps (tested).
 
 Classifier-free guidance: the generator's label embedding has no bias, so an all-zero label is
 the dropped (unconditional) label the layer drop trained; the guided velocity is
@@ -23,8 +28,10 @@ import tensorflow as tf
 
 from ..models.diffusion import alpha_sigma, predict_x0_eps
 
-#: Default number of DDIM steps (cost: see the README's generation section).
+#: Default number of sampling steps (model evaluations; cost: see the README's generation section).
 DEFAULT_STEPS = 64
+SOLVERS = ("dpm2m", "ddim")
+DEFAULT_SOLVER = "dpm2m"
 
 Velocity = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -43,24 +50,42 @@ def ddim_step(x_t, v, t, s, mask):
     return (alpha_s * x0 + sigma_s * eps) * mask[..., None]
 
 
-def ddim_sample(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS) -> tf.Tensor:
+def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solver: str = DEFAULT_SOLVER) -> tf.Tensor:
     """Integrate from ``noise`` at t = 1 to t = 0.
 
     Args:
         velocity: ``velocity(x_t (B, P, F), t (B, 1)) → v̂ (B, P, F)``.
         noise: ε ``(B, P, F)``; mask ``(B, P)`` (1 real, 0 padding).
         steps: number of model evaluations.
+        solver: ``"ddim"`` (first order) or ``"dpm2m"`` (DPM-Solver++(2M), second order).
 
     Returns:
         The sample ``(B, P, F)`` (zero on padding).
     """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
     mask = tf.convert_to_tensor(mask, tf.float32)
     x = tf.convert_to_tensor(noise, tf.float32) * mask[..., None]
     ones = tf.ones((tf.shape(x)[0], 1), tf.float32)
     grid = time_grid(steps)
-    for t, s in zip(grid[:-1], grid[1:]):
+    prev_x0, prev_h = None, None
+    for i, (t, s) in enumerate(zip(grid[:-1], grid[1:])):
         t_b, s_b = ones * float(t), ones * float(s)
-        x = ddim_step(x, velocity(x, t_b), t_b, s_b, mask)
+        v = velocity(x, t_b)
+        last = i == steps - 1
+        if solver == "ddim" or last:
+            x = ddim_step(x, v, t_b, s_b, mask)
+            continue
+        x0, _ = predict_x0_eps(x, v, t_b)
+        (a_t, s_t), (a_s, s_s) = alpha_sigma(tf.constant(t, tf.float64)), alpha_sigma(tf.constant(s, tf.float64))
+        h = tf.math.log(a_s / s_s) - tf.math.log(tf.maximum(a_t, 1e-30) / s_t)  # λ_s − λ_t > 0
+        d = x0
+        if prev_x0 is not None:
+            half_r = tf.cast(0.5 * h / prev_h, tf.float32)  # 1 / (2 r), r = h_prev / h
+            d = (1.0 + half_r) * x0 - half_r * prev_x0
+        ratio, gain = tf.cast(s_s / s_t, tf.float32), tf.cast(a_s * (1.0 - tf.exp(-h)), tf.float32)
+        x = (ratio * x + gain * d) * mask[..., None]
+        prev_x0, prev_h = x0, h
     return x
 
 
@@ -86,6 +111,7 @@ def sample_particles(
     *,
     steps: int = DEFAULT_STEPS,
     guidance: float = 0.0,
+    solver: str = DEFAULT_SOLVER,
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = True,
@@ -95,7 +121,7 @@ def sample_particles(
     Args:
         model: the OmniLearn model (its ``body`` and ``generator``).
         jet: normalised jet features ``(N, 4)``; label one-hot ``(N, C)``; mask ``(N, P)``.
-        steps, guidance: DDIM steps and guidance strength w.
+        steps, guidance, solver: sampling steps, guidance strength w, ODE solver.
         seed: noise seed (the result is a deterministic function of it).
 
     Returns:
@@ -112,7 +138,7 @@ def sample_particles(
             both = tf.shape(x)[0] // tf.shape(jet_b)[0]  # 2 with guidance
             return model.velocity(x, tf.tile(mask_b, [both, 1]), tf.tile(jet_b, [both, 1]), lab, t)
 
-        return ddim_sample(guided(velocity_fn, label_b, guidance), noise, mask_b, steps)
+        return integrate(guided(velocity_fn, label_b, guidance), noise, mask_b, steps, solver)
 
     out = np.zeros((n, p, num_feat), np.float32)
     starts = range(0, n, batch_size)

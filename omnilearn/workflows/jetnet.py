@@ -29,7 +29,7 @@ from ..data import jetnet as jn
 from ..data.registry import get as get_dataset
 from ..evaluation import generation as metrics
 from ..generation.jet_model import load_jet_model, sample_jets, train_jet_model
-from ..generation.sampler import DEFAULT_STEPS, sample_particles
+from ..generation.sampler import DEFAULT_SOLVER, DEFAULT_STEPS, sample_particles
 from ..training import checkpoint
 from ..training.run import run_training
 
@@ -89,8 +89,8 @@ def train(dataset: str, data_dir: str | os.PathLike, outdir: str | os.PathLike, 
 
 def sample(run_dir: str | os.PathLike, jet_dir: str | os.PathLike, reference: str | os.PathLike,
            outdir: str | os.PathLike, *, ideal: str | os.PathLike | None = None, num_jets: int | None = None,
-           steps: int = DEFAULT_STEPS, guidance: float = 0.0, seed: int = 0, batch_size: int = 256,
-           progress: bool = True) -> dict:
+           steps: int = DEFAULT_STEPS, guidance: float = 0.0, solver: str = DEFAULT_SOLVER, seed: int = 0,
+           batch_size: int = 256, progress: bool = True) -> dict:
     """Generate jets and write ``outdir/<type>.hdf5`` (JetNet layout) and ``samples.json``.
 
     Args:
@@ -121,14 +121,14 @@ def sample(run_dir: str | os.PathLike, jet_dir: str | os.PathLike, reference: st
         if tuple(jet_meta["classes"]) != classes:
             raise ValueError(f"jet model {jet_dir} has classes {jet_meta['classes']}, the generator {classes}")
         jets = sample_jets(jet_model, jet_meta, pid, max_particles=num_particles, steps=steps, guidance=guidance,
-                           seed=seed)
+                           solver=solver, seed=seed)
     jet_time = time.perf_counter() - start
     mult = np.clip(jets[:, 3], 1, num_particles).astype(int)
     jets[:, 3] = mult
     mask = (np.arange(num_particles)[None, :] < mult[:, None]).astype(np.float32)
     jet_norm = (jets - norm.jet_mean) / norm.jet_std
     label = np.eye(len(classes), dtype=np.float32)[pid]
-    x = sample_particles(model, jet_norm, label, mask, steps=steps, guidance=guidance, seed=seed + 1,
+    x = sample_particles(model, jet_norm, label, mask, steps=steps, guidance=guidance, solver=solver, seed=seed + 1,
                          batch_size=batch_size, progress=progress)
     elapsed = time.perf_counter() - start
     physical = (x * norm.particle_std + norm.particle_mean) * mask[..., None]
@@ -142,7 +142,8 @@ def sample(run_dir: str | os.PathLike, jet_dir: str | os.PathLike, reference: st
         sel = pid == i
         written[t] = str(jn.write_jetnet(outdir / jn.file_name(t, num_particles), particles[sel], jetnet_jets[sel]))
     meta = {"run": str(run_dir), "jet_model": None if ideal is not None else str(jet_dir),
-            "ideal": None if ideal is None else str(ideal), "steps": steps, "guidance": guidance, "seed": seed,
+            "ideal": None if ideal is None else str(ideal), "steps": steps, "solver": solver, "guidance": guidance,
+            "seed": seed,
             "num_jets": int(len(pid)), "num_particles": num_particles, "classes": list(classes), "files": written,
             "seconds": elapsed, "jet_model_seconds": jet_time,
             "ms_per_jet": 1e3 * elapsed / max(len(pid), 1)}
