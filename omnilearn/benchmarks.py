@@ -294,7 +294,7 @@ def report(rows: list[dict], json_path: str | None = None) -> None:
 
 
 def run_sampling(args) -> list[dict]:
-    """Seconds per generated jet of DDIM sampling (:mod:`omnilearn.generation.sampler`) vs steps.
+    """Seconds per generated jet of diffusion sampling (:mod:`omnilearn.generation.sampler`) vs steps.
 
     One batch of ``--batch`` jets with the generated multiplicities (mask, jet features and
     labels as conditions), padding trimmed like training batches when ``--trim`` > 0.  The
@@ -320,7 +320,7 @@ def run_sampling(args) -> list[dict]:
             def sample(copies):
                 tile = lambda a: np.concatenate([a] * copies)  # noqa: E731
                 sample_particles(model, tile(batch["jet"]), tile(batch["label"]), tile(mask), steps=steps,
-                                 guidance=args.guidance, batch_size=args.batch, progress=False)
+                                 guidance=args.guidance, solver=args.solver, batch_size=args.batch, progress=False)
 
             # Every call traces anew; the difference of two calls is the cost of `reps` batches.
             t0 = time.perf_counter()
@@ -329,7 +329,8 @@ def run_sampling(args) -> list[dict]:
             sample(1 + reps)
             t2 = time.perf_counter()
             per_batch = ((t2 - t1) - (t1 - t0)) / reps
-            rows.append({"what": "sampling", "steps": steps, "guidance": args.guidance, "trim": c["trim"],
+            rows.append({"what": "sampling", "solver": args.solver, "steps": steps, "guidance": args.guidance,
+                         "trim": c["trim"],
                          "particles_kept": mask.shape[1], "model": args.model_size, "batch": args.batch,
                          "s_per_jet": round(per_batch / args.batch, 4), "jets_per_s": round(args.batch / per_batch, 2),
                          "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
