@@ -91,6 +91,7 @@ def run(cfg: QuickstartConfig | None = None) -> dict:
     print(f"{'model':10s} {'accuracy':>9s} {'AUC':>7s} {'1/eB@eS=0.5':>12s} {'1/eB@eS=0.3':>12s}   ({results['omnilearn']['n']} test jets)")
     for name, r in results.items():
         print(f"{name:10s} {r['accuracy']:9.3f} {r['auc']:7.4f} {r['rejection']['0.5']:12.1f} {r['rejection']['0.3']:12.1f}")
+    print("(inf: no background jet of the test set passes the cut)")
 
     _say("5/5 plotting")
     plots = Path(cfg.plot_dir)
