@@ -75,3 +75,29 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         trim_padding=args.trim_padding, mixed_precision=args.mixed_precision,
         bucket=args.bucket,
     )
+
+
+def train_dataset(args: argparse.Namespace, outdir, ctx, train_cfg: TrainConfig | None = None):
+    """Train on the registered ``args.dataset`` (its train/val files under ``args.data_dir``) into
+    ``outdir``, as this worker of ``ctx`` (:func:`omnilearn.training.distributed.init`); the
+    pretrained model is loaded only with ``--fine_tune``. Returns the training result."""
+    from .data import registry
+    from .training.run import run_training
+
+    dataset = registry.get(args.dataset)
+    result = run_training(
+        dataset.files(args.data_dir, "train"),
+        dataset.files(args.data_dir, "val"),
+        outdir,
+        model_config(args),
+        train_cfg or train_config(args),
+        pretrained=args.pretrained if args.fine_tune else None,
+        num_particles=args.num_particles,
+        rank=ctx.rank,
+        num_workers=ctx.size,
+        seed=args.seed,
+        resume=args.resume,
+    )
+    if ctx.is_root:
+        print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
+    return result

@@ -28,7 +28,6 @@ from omnilearn import cli  # noqa: E402
 from omnilearn.data import registry  # noqa: E402
 from omnilearn.evaluation import tasks  # noqa: E402
 from omnilearn.training import distributed  # noqa: E402
-from omnilearn.training.run import run_training  # noqa: E402
 
 
 def _dataset(name: str | None, small: bool) -> str | None:
@@ -71,28 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Under horovodrun/srun: this worker's rank and the worker count; else rank 0 of 1.
     ctx = distributed.init()
-    dataset = registry.get(args.dataset)
     run = "omnilearn" if args.fine_tune else "scratch"
     outdir = Path(args.outdir or Path(args.runs_dir) / f"{args.dataset}_{run}")
     if ctx.is_root:
         outdir.mkdir(parents=True, exist_ok=True)
         # evaluate_classifiers.py reads num_particles from here; the table footnotes the recipe
         (outdir / tasks.ARGS_FILE).write_text(json.dumps({**vars(args), "run": run}, indent=2, default=str))
-    result = run_training(
-        dataset.files(args.data_dir, "train"),
-        dataset.files(args.data_dir, "val"),
-        outdir,
-        cli.model_config(args),
-        cli.train_config(args).replace(body_lr_factor=args.body_lr_factor),
-        pretrained=args.pretrained if args.fine_tune else None,
-        num_particles=args.num_particles,
-        rank=ctx.rank,
-        num_workers=ctx.size,
-        seed=args.seed,
-        resume=args.resume,
-    )
-    if ctx.is_root:
-        print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
+    cli.train_dataset(args, outdir, ctx, cli.train_config(args).replace(body_lr_factor=args.body_lr_factor))
     return 0
 
 

@@ -24,7 +24,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from omnilearn import cli  # noqa: E402
 from omnilearn.data import registry  # noqa: E402
 from omnilearn.training import distributed  # noqa: E402
-from omnilearn.training.run import run_training  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,23 +40,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     # Under horovodrun/srun: this worker's rank and the worker count; else rank 0 of 1.
     ctx = distributed.init()
-    dataset = registry.get(args.dataset)
     outdir = args.outdir or os.path.join("runs", f"{args.dataset}_{args.mode}{'_fine_tune' if args.fine_tune else ''}")
-    result = run_training(
-        dataset.files(args.data_dir, "train"),
-        dataset.files(args.data_dir, "val"),
-        outdir,
-        cli.model_config(args),
-        cli.train_config(args),
-        pretrained=args.pretrained if args.fine_tune else None,
-        num_particles=args.num_particles,
-        rank=ctx.rank,
-        num_workers=ctx.size,
-        seed=args.seed,
-        resume=args.resume,
-    )
-    if ctx.is_root:
-        print(f"checkpoints in {result.outdir}/best and {result.outdir}/last")
+    cli.train_dataset(args, outdir, ctx)
     return 0
 
 

@@ -30,10 +30,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import h5py
 import numpy as np
 
-from .convert import PreprocessResult, Rows, Source, contiguous_assign, input_files, require, require_finite
+from .convert import InputH5, PreprocessResult, Rows, Source, contiguous_assign, input_files, require, require_finite
 from .convert import stored_jet, unified_rows, write_splits
 from .format import DataFormatError
 
@@ -49,21 +48,12 @@ LABEL = "labels"
 WEIGHT_NAMES = ("training_weights", "weights")
 
 
-class AtlasFile:
+class AtlasFile(InputH5):
     """One ATLAS h5 file."""
 
     def __init__(self, path: Path, num_particles: int):
-        self.path = path
         self.num_particles = num_particles
-        try:
-            self.file = h5py.File(path, "r")
-        except OSError as err:
-            raise DataFormatError(f"{path}: not an HDF5 file ({err})") from None
-        try:
-            self._check()
-        except BaseException:
-            self.file.close()
-            raise
+        super().__init__(path)
 
     def _check(self) -> None:
         f, path = self.file, self.path
@@ -168,4 +158,4 @@ def preprocess(
                             progress=progress, desc="atlas")
     finally:
         for f in files:
-            f.file.close()
+            f.close()

@@ -36,7 +36,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .convert import PreprocessResult, Rows, Source, balance_classes, input_files, ptyphim_to_ptetaphie
+from .convert import InputH5, PreprocessResult, Rows, Source, balance_classes, input_files, ptyphim_to_ptetaphie
 from .convert import random_assign, require, require_finite, stored_jet, unified_rows, write_splits
 from .format import DataFormatError
 
@@ -82,22 +82,13 @@ def pf_pdg_and_charge(pid: np.ndarray, path: str | os.PathLike = "") -> tuple[np
     return pdg, charge
 
 
-class MODFile:
+class MODFile(InputH5):
     """One MOD HDF5 SIM file."""
 
     def __init__(self, path: Path, num_particles: int, pt_min: float):
-        self.path = path
         self.num_particles = num_particles
         self.pt_min = pt_min
-        try:
-            self.file = h5py.File(path, "r")
-        except OSError as err:
-            raise DataFormatError(f"{path}: not an HDF5 file ({err})") from None
-        try:
-            self._check()
-        except BaseException:
-            self.file.close()
-            raise
+        super().__init__(path)
 
     def _check(self) -> None:
         f, path = self.file, self.path
@@ -192,4 +183,4 @@ def preprocess(
         return write_splits(sources, outdir, CLASSES, num_particles, seed=seed, progress=progress, desc="cms")
     finally:
         for f in files:
-            f.file.close()
+            f.close()

@@ -95,6 +95,34 @@ def require_finite(path: str | os.PathLike, **arrays: np.ndarray) -> None:
             raise DataFormatError(f"{path}: non-finite values in '{name}'")
 
 
+class InputH5:
+    """One public-format HDF5 input, opened read-only and checked by the subclass's ``_check``.
+
+    A file that is not HDF5, or fails the check, raises :class:`DataFormatError` naming it and
+    is closed again, so a bad input never leaves a handle open.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        import h5py  # lazily: only the h5 formats need it
+
+        self.path = Path(path)
+        try:
+            self.file = h5py.File(self.path, "r")
+        except OSError as err:
+            raise DataFormatError(f"{self.path}: not a readable HDF5 file ({err})") from None
+        try:
+            self._check()
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _check(self) -> None:
+        """Raise :class:`DataFormatError` if the file is not in the format (subclasses)."""
+
+    def close(self) -> None:
+        self.file.close()
+
+
 def input_files(input: str | os.PathLike, pattern: str, what: str) -> list[Path]:
     """``input`` itself if it is a file, else the files under it matching ``pattern`` (sorted
     naturally: ``x_2`` before ``x_10``)."""

@@ -93,8 +93,8 @@ def _uproot():
     try:
         import awkward as ak
         import uproot
-    except ImportError as err:  # an optional dependency: pip install .[root]
-        raise ImportError("the H1 preprocessor needs uproot and awkward (pip install -e .[root])") from err
+    except ImportError as err:  # an optional dependency: pip install .[rootio]
+        raise ImportError("the H1 preprocessor needs uproot and awkward (pip install -e .[rootio])") from err
     return uproot, ak
 
 

@@ -37,7 +37,7 @@ from typing import Mapping, Sequence
 import h5py
 import numpy as np
 
-from .convert import SPLITS, PreprocessResult, Rows, Source, require, require_finite, stored_jet, unified_rows
+from .convert import SPLITS, InputH5, PreprocessResult, Rows, Source, require, require_finite, stored_jet, unified_rows
 from .convert import write_splits
 from .format import DataFormatError, inspect_file
 
@@ -72,21 +72,12 @@ def find_files(input: str | os.PathLike, num_particles: int, jet_types: Sequence
     return found
 
 
-class JetNetFile:
+class JetNetFile(InputH5):
     """One class file, opened and checked; :meth:`read` converts blocks of jets."""
 
     def __init__(self, path: str | os.PathLike, class_index: int | None = None):
-        self.path = Path(path)
         self.class_index = class_index
-        try:
-            self.file = h5py.File(self.path, "r")
-        except OSError as err:
-            raise DataFormatError(f"{self.path}: not a readable HDF5 file ({err})") from None
-        try:
-            self._check()
-        except BaseException:
-            self.file.close()
-            raise
+        super().__init__(path)
 
     def _check(self) -> None:
         f, path = self.file, self.path
@@ -127,9 +118,6 @@ class JetNetFile:
         pf, jf = pf[keep], jf[keep]
         data, jet = jetnet_to_unified(pf, jf, num_particles)
         return Rows(data, jet, np.full(len(jet), self.class_index, dtype=np.int32))
-
-    def close(self) -> None:
-        self.file.close()
 
 
 def jetnet_to_unified(particles: np.ndarray, jets: np.ndarray, num_particles: int) -> tuple[np.ndarray, np.ndarray]:

@@ -32,7 +32,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .convert import SPLITS, PreprocessResult, Rows, Source, require, require_finite, unified_rows, write_splits
+from .convert import SPLITS, InputH5, PreprocessResult, Rows, Source, require, require_finite, unified_rows, write_splits
 from .features import from_pxpypze
 from .format import DataFormatError
 
@@ -56,27 +56,19 @@ def _decode(x) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
 
 
-class PandasFrame:
+class PandasFrame(InputH5):
     """Row-block reader of a pandas HDF5 frame (fixed or table format) with h5py.
 
-    ``columns`` lists every column name; :meth:`read` returns rows ``start:stop`` of the
+    ``columns`` lists every column name; :meth:`read_columns` returns rows ``start:stop`` of the
     requested columns as a float64 ``(rows, len(names))`` array.
     """
 
     def __init__(self, path: str | os.PathLike, key: str = KEY):
-        self.path = str(path)
-        try:
-            self.file = h5py.File(path, "r")
-        except OSError as err:
-            raise DataFormatError(f"{path}: not an HDF5 file ({err})") from None
-        try:
-            self._open(key)
-        except BaseException:
-            self.file.close()
-            raise
+        self.key = key
+        super().__init__(path)
 
-    def _open(self, key: str) -> None:
-        path = self.path
+    def _check(self) -> None:
+        path, key = self.path, self.key
         require(key in self.file and isinstance(self.file[key], h5py.Group), path,
                 f"no pandas frame under key '{key}' (keys: {sorted(self.file)})")
         group = self.file[key]
@@ -113,7 +105,7 @@ class PandasFrame:
         self.columns = [c for cols in names for c in cols]
         self._where = {c: (b, i) for b, cols in enumerate(names) for i, c in enumerate(cols)}
 
-    def read(self, start: int, stop: int, names: list[str]) -> np.ndarray:
+    def read_columns(self, start: int, stop: int, names: list[str]) -> np.ndarray:
         out = np.empty((stop - start, len(names)), dtype=np.float64)
         wanted: dict[int, list[tuple[int, int]]] = {}
         for j, name in enumerate(names):
@@ -130,26 +122,18 @@ class PandasFrame:
             out[:, [j for j, _ in pairs]] = block[:, [i for _, i in pairs]]
         return out
 
-    def close(self) -> None:
-        self.file.close()
 
-
-class TopFile:
-    """One split file: checks the columns and converts row blocks."""
+class TopFile(PandasFrame):
+    """One split file: its frame, with the constituent and label columns checked; converts row blocks."""
 
     def __init__(self, path: Path, num_particles: int):
-        self.frame = PandasFrame(path)
-        self.path = path
         self.num_particles = num_particles
-        try:
-            self._check_columns()
-        except BaseException:
-            self.frame.close()
-            raise
+        super().__init__(path)
 
-    def _check_columns(self) -> None:
+    def _check(self) -> None:
+        super()._check()
         path = self.path
-        cols = set(self.frame.columns)
+        cols = set(self.columns)
         found = sorted({int(m.group(2)) for c in cols if (m := _COLUMN.match(c))})
         require(bool(found), path, "no constituent columns E_i, PX_i, PY_i, PZ_i")
         n = found[-1] + 1
@@ -162,7 +146,7 @@ class TopFile:
         self.num_constituents = n
 
     def read(self, start: int, stop: int, keep: np.ndarray) -> Rows:
-        raw = self.frame.read(start, stop, self.names)[keep]
+        raw = self.read_columns(start, stop, self.names)[keep]
         require_finite(self.path, **{f"rows {start}:{stop}": raw})
         n = self.num_constituents
         e, px, py, pz = (raw[:, k * n:(k + 1) * n] for k in range(4))
@@ -196,9 +180,9 @@ def preprocess(
             files.append(TopFile(input / f"{split}.h5", num_particles))
         sources = []
         for s, f in enumerate(files):
-            n = f.frame.num_rows if max_jets is None else min(f.frame.num_rows, max_jets)
+            n = f.num_rows if max_jets is None else min(f.num_rows, max_jets)
             sources.append(Source(str(f.path), np.full(n, s, dtype=np.int8), f.read))
         return write_splits(sources, outdir, CLASSES, num_particles, seed=seed, progress=progress, desc="top")
     finally:
         for f in files:
-            f.frame.close()
+            f.close()
