@@ -73,10 +73,13 @@ def evaluate_binary(
         samples = []
         for _ in range(bootstrap):
             idx = rng.integers(0, len(score), len(score))
+            if np.unique(y[idx] == signal).size < 2:
+                continue  # one class only: AUC and 1/εB undefined (nan would poison the spread)
             samples.append(binary_metrics(score[idx], y[idx] == signal, efficiencies,
                                           None if weights is None else weights[idx]))
-        result["auc_std"] = float(np.std([s["auc"] for s in samples]))
-        result["accuracy_std"] = float(np.std([s["accuracy"] for s in samples]))
+        result["bootstrap_used"] = len(samples)
+        result["auc_std"] = float(np.std([s["auc"] for s in samples])) if samples else float("nan")
+        result["accuracy_std"] = float(np.std([s["accuracy"] for s in samples])) if samples else float("nan")
         result["rejection_std"] = {k: _finite_std([s["rejection"][k] for s in samples]) for k in result["rejection"]}
     return result
 
