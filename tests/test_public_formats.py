@@ -234,8 +234,11 @@ def test_workflow_top_end_to_end(made, tmp_path):
                            pretrained=str(tmp_path / "pre" / "best"), epochs=1, batch=8, num_particles=32, bootstrap=3)
     results = run_task("top", cfg)
     assert set(results) == {"omnilearn", "scratch"}
+    # scored on the whole test split: 2 of the 12 jets per class (the release's 60/20/20), both classes
+    n_test = 2 * config_for("top", jets_per_class=12).split_sizes()["test"]
+    assert n_test == 4
     for run, r in results.items():
-        assert r["n"] == 8 and r["classes"] == ["qcd", "top"] and 0 <= r["auc"] <= 1
+        assert r["n"] == n_test and r["classes"] == ["qcd", "top"] and 0 <= r["auc"] <= 1
         assert set(r["rejection"]) == {"0.5", "0.3"}
         assert r["model"]["projection_dim"] == 16  # the pretrained body's size
         args = json.loads((tmp_path / "runs" / f"top_{run}" / "args.json").read_text())
