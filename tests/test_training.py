@@ -63,6 +63,28 @@ def test_pretrained_body_under_new_class_count(tmp_path, small_config):
     assert task.classifier.get_layer("class_output").kernel.shape == (16, 2)
 
 
+def test_new_class_count_loads_every_other_weight_silently(tmp_path, small_config):
+    import warnings
+
+    pretrained = OmniLearn(small_config)
+    checkpoint.save(pretrained, tmp_path / "ckpt")
+    task = OmniLearn(small_config.replace(num_classes=2), mode="classifier")
+    fresh = {part: [np.asarray(v).copy() for v in getattr(task, part).weights] for part in checkpoint.PARTS}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        checkpoint.load_pretrained(task, tmp_path / "ckpt")
+    assert not [w for w in caught if "freshly-initialized" in str(w.message)]
+    kept = []  # weights whose shape depends on the class count keep their initialisation
+    for part in checkpoint.PARTS:
+        for v, old, before in zip(getattr(task, part).weights, getattr(pretrained, part).weights, fresh[part]):
+            if v.shape == old.shape:
+                np.testing.assert_array_equal(np.asarray(v), np.asarray(old), err_msg=v.path)
+            else:
+                np.testing.assert_array_equal(np.asarray(v), before)
+                kept.append(v.path)
+    assert sorted(kept) == ["class_output/bias", "class_output/kernel", "label_embedding/kernel"]
+
+
 def test_checkpoint_write_is_atomic(tmp_path, small_config):
     model = OmniLearn(small_config)
     checkpoint.save(model, tmp_path / "ckpt", epoch=1)

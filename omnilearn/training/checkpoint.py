@@ -147,6 +147,9 @@ def load_pretrained(model: OmniLearn, directory: str | os.PathLike, parts: tuple
         with warnings.catch_warnings():
             # Keras warns about each layer skipped for its shape; those are the expected ones.
             warnings.filterwarnings("ignore", message=".*could not be loaded.*")
+            # With skip_mismatch Keras also reports the functional graph's weightless containers as
+            # "freshly-initialized"; every weight but the mismatched ones is loaded (tested).
+            warnings.filterwarnings("ignore", message="Skipping nested container at '_operations_by_depth")
             getattr(model, part).load_weights(path, skip_mismatch=part != "body" and new_classes)
         loaded.append(part)
     return loaded
