@@ -1,4 +1,4 @@
-# Shared by slurm/pretrain.sh and slurm/finetune.sh (sourced, not run).
+# Shared by slurm/pretrain.sh, slurm/finetune.sh and slurm/jetnet.sh (sourced, not run).
 #
 # Each template is both the submitter and the batch script:
 #   * outside a job (no SLURM_JOB_ID) it submits itself with `sbatch`, turning the variables

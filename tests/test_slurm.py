@@ -20,7 +20,8 @@ def _dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
     """Run a template with OMNILEARN_DRY_RUN=1 outside SLURM; the printed commands, split."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
     for name in ("NODES", "ACCOUNT", "QOS", "WALLTIME", "DATA_DIR", "OUTDIR", "TASK", "EPOCH", "WD",
-                 "OMNILEARN_ENV", "SHIFTER_IMAGE", "PRETRAINED"):
+                 "OMNILEARN_ENV", "SHIFTER_IMAGE", "PRETRAINED", "DATASET", "SAMPLES_DIR", "RESULTS_DIR",
+                 "PLOTS_DIR", "SAMPLE_ARGS", "FROM_SCRATCH"):
         clean.pop(name, None)
     out = subprocess.run(["bash", str(SLURM / script), *args], env={**clean, "OMNILEARN_DRY_RUN": "1", **env},
                          capture_output=True, text=True, timeout=60, cwd="/")
@@ -43,7 +44,7 @@ def _flag(cmd: list[str], name: str) -> str:
 
 
 def test_templates_exist():
-    assert {p.name for p in TEMPLATES} >= {"pretrain.sh", "finetune.sh", "common.sh"}
+    assert {p.name for p in TEMPLATES} >= {"pretrain.sh", "finetune.sh", "jetnet.sh", "common.sh"}
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -119,6 +120,40 @@ def test_finetune_evaluates_when_the_script_exists():
         assert _flag(next(line for line in scratch if "scripts/evaluate_classifiers.py" in line), "--runs") == "scratch"
     else:
         assert not evals
+
+
+def test_jetnet_dry_run_trains_samples_and_evaluates(tmp_path):
+    (tmp_path / "jetnet150_scratch").mkdir()  # the scratch job has run: its samples are evaluated too
+    lines = _dry_run("jetnet.sh", "jetnet150", "--epoch", "7", SAMPLES_DIR=str(tmp_path))
+    assert _command(lines, "sbatch")[-3:] == ["jetnet150", "--epoch", "7"]
+    sruns = [line for line in lines if line[0] == "srun"]
+    scripts = [next(w for w in line if w.startswith("scripts/")) for line in sruns]
+    assert scripts == ["scripts/train_jetnet.py", "scripts/sample_jetnet.py", "scripts/sample_jetnet.py",
+                       "scripts/evaluate_jetnet.py"]
+    train, plain, ideal, evaluate = sruns
+    assert _flag(train, "--ntasks-per-node") == "4" and _flag(train, "--epoch") == "7"
+    assert _flag(train, "--dataset") == "jetnet150" and "--fine_tune" in train
+    assert _flag(train, "--pretrained") == str(ROOT / "runs" / "pretrain" / "best")
+    assert _flag(plain, "-n") == "1" and "--ideal" not in plain and "--ideal" in ideal
+    assert _flag(plain, "--run") == _flag(ideal, "--run") == str(ROOT / "runs" / "jetnet150_omnilearn")
+    assert _flag(ideal, "--outdir") == str(tmp_path / "jetnet150_omnilearn_ideal")
+    samples = evaluate[evaluate.index("--samples") + 1:]
+    assert samples == [f"OmniLearn={tmp_path}/jetnet150_omnilearn",
+                       f"OmniLearn (Ideal)={tmp_path}/jetnet150_omnilearn_ideal",
+                       f"PET generator={tmp_path}/jetnet150_scratch"]
+
+    scratch = [line for line in _dry_run("jetnet.sh", FROM_SCRATCH="1", DATASET="jetnet30",
+                                         SAMPLES_DIR=str(tmp_path)) if line[0] == "srun"]
+    assert "--fine_tune" not in scratch[0] and "--pretrained" not in scratch[0]
+    assert _flag(scratch[1], "--run") == str(ROOT / "runs" / "jetnet30_scratch")
+    assert scratch[-1][-2:] == [f"PET generator={tmp_path}/jetnet30_scratch",
+                                f"PET generator (Ideal)={tmp_path}/jetnet30_scratch_ideal"]
+
+
+def test_jetnet_rejects_an_unknown_dataset():
+    out = subprocess.run(["bash", str(SLURM / "jetnet.sh"), "top"], env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "jetnet30 or jetnet150" in out.stderr
 
 
 def test_finetune_needs_a_task():
