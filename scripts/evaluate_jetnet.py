@@ -11,6 +11,8 @@ OmniLearn rows beside the measured ones) and ``<plots>/<dataset>_generation.png`
 true η_rel, φ_rel, pT_rel, jet mass and multiplicity per class, with ratio panels).
 W1^M, W1^P, W1^EFP: mean ± std over 5 bootstrap draws; coverage/MMD: 10 draws of 100 jets
 (needs POT); FPND: only for JetNet30 g/q/t with jetnet's ParticleNet (torch), else "–".
+``--runs LABEL=RUN_DIR ...`` also draws the runs' training and validation losses
+(``<plots>/<dataset>_losses.png``, the paper's Fig. 6).
 """
 
 from __future__ import annotations
@@ -25,7 +27,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from omnilearn.data import registry  # noqa: E402
 from omnilearn.evaluation import generation as gm  # noqa: E402
 from omnilearn.generation.plots import plot_distributions  # noqa: E402
+from omnilearn.plotting import plot_losses, read_history  # noqa: E402
 from omnilearn.workflows import jetnet  # noqa: E402
+
+
+def labelled(items: list[str]) -> dict[str, str]:
+    """LABEL=DIR items (or DIR: its name is the label) → {label: dir}."""
+    out = {}
+    for item in items:
+        label, _, directory = item.rpartition("=")
+        out[label or Path(directory).name] = directory
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,12 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no_fpnd", action="store_true")
     p.add_argument("--no_paper", action="store_true", help="leave the paper's rows out of the table")
     p.add_argument("--cov_batches", type=int, default=10)
+    p.add_argument("--runs", nargs="*", default=[], help="LABEL=RUN_DIR: plot these runs' history.csv losses")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
-    samples = {}
-    for item in a.samples:
-        label, _, directory = item.rpartition("=")
-        samples[label or Path(directory).name] = directory
+    samples = labelled(a.samples)
     test = registry.get(a.dataset).files(a.data_dir, "test")[0]
     results = jetnet.evaluate(test, samples, seed=a.seed, with_fpnd=not a.no_fpnd, cov_batches=a.cov_batches)
     num_particles = 150 if a.dataset == "jetnet150" else 30
@@ -56,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     generated = {label: jetnet.read_samples(d, list(truth), num_particles) for label, d in samples.items()}
     plot = plot_distributions(truth, generated, Path(a.plots) / f"{a.dataset}_generation.png",
                               title=f"{a.dataset}: generated vs test jets")
+    if a.runs:
+        histories = {label: read_history(Path(d) / "history.csv") for label, d in labelled(a.runs).items()}
+        print(f"wrote {plot_losses({f'{a.dataset}: generator loss': histories}, Path(a.plots) / f'{a.dataset}_losses.png')}")
     print(table)
     print(f"wrote {out / f'{a.dataset}_generation.json'}, {out / f'{a.dataset}_generation.md'} and {plot}")
     return 0

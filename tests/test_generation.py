@@ -104,6 +104,24 @@ def test_sample_particles_from_the_generator_head(small_config):
     np.testing.assert_allclose(a, b, atol=1e-5)  # batching does not change the samples
 
 
+def test_short_last_batch_does_not_retrace(small_config, monkeypatch):
+    """The last batch is padded to the batch size, so the (costly) sampler graph is traced once."""
+    from omnilearn.generation import sampler
+    from omnilearn.models import OmniLearn
+
+    traces = []
+    real_integrate = sampler.integrate
+    monkeypatch.setattr(sampler, "integrate", lambda *a, **k: traces.append(1) or real_integrate(*a, **k))
+    model = OmniLearn(small_config, mode="generator", seed=0)
+    _, mask, rng = _masked_data(n=7, p=6, f=1)
+    jet = rng.normal(size=(7, 4)).astype(np.float32)
+    label = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 7)]
+    a = sampler.sample_particles(model, jet, label, mask, steps=2, seed=1, batch_size=3, progress=False)
+    assert len(traces) == 1  # batches of 3, 3 and 1 (padded to 3)
+    b = sampler.sample_particles(model, jet, label, mask, steps=2, seed=1, batch_size=7, progress=False)
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
 def test_jet_model_learns_class_conditional_jets(tmp_path):
     from omnilearn.generation.jet_model import load_jet_model, sample_jets, train_jet_model
 

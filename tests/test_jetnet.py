@@ -202,10 +202,12 @@ def test_scripts_preprocess_train_sample_evaluate(tmp_path):
         assert np.all(particles[..., 2][particles[..., 3] == 1] > 0)
     out = run(root / "scripts" / "evaluate_jetnet.py", "--dataset", "jetnet30", "--cov_batches", "1", "--samples",
               "OmniLearn=samples/jetnet30_omnilearn", "OmniLearn (Ideal)=samples/jetnet30_omnilearn_ideal",
-              "PET generator=samples/jetnet30_scratch")
+              "PET generator=samples/jetnet30_scratch", "--runs", "OmniLearn=runs/jetnet30_omnilearn",
+              "PET generator=runs/jetnet30_scratch")
     results = json.loads((tmp_path / "results" / "jetnet30_generation.json").read_text())
     assert set(results) == {"OmniLearn", "OmniLearn (Ideal)", "PET generator"}
     assert set(results["OmniLearn"]) == {"t", "w", "z"}
     assert results["OmniLearn"]["t"]["w1m"][0] > 0
     assert "| Top quark | OmniLearn (Ideal) |" in out and "| W boson | paper (JetNet): OmniLearn |" in out
     assert (tmp_path / "plots" / "jetnet30_generation.png").stat().st_size > 10_000
+    assert (tmp_path / "plots" / "jetnet30_losses.png").stat().st_size > 10_000

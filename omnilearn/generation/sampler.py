@@ -149,5 +149,8 @@ def sample_particles(
     for a in starts:
         b = min(a + batch_size, n)
         noise = rng.standard_normal((b - a, p, num_feat)).astype(np.float32)
-        out[a:b] = run(noise, jet[a:b], label[a:b], mask[a:b]).numpy()
+        # A short last batch is padded with copies of its own jets (dropped afterwards): a new
+        # batch size would retrace the unrolled sampler, which costs more than the sampling.
+        rows = np.resize(np.arange(b - a), min(batch_size, n))
+        out[a:b] = run(noise[rows], jet[a:b][rows], label[a:b][rows], mask[a:b][rows]).numpy()[: b - a]
     return out
