@@ -4,6 +4,7 @@
 Examples::
 
     python scripts/preprocess.py --dataset top --input /data/toptag --outdir data/top
+    python scripts/preprocess.py --dataset jetclass --input /data/JetClass/Pythia --outdir data/jetclass
     python scripts/preprocess.py --dataset qg --input ~/.energyflow/datasets --outdir data/qg
     python scripts/preprocess.py --dataset atlas_small --input /data/atlas --outdir data/atlas_small --max-jets 100000
 
@@ -29,7 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--outdir", required=True, help="directory for train.h5, val.h5, test.h5 (e.g. data/<dataset>)")
     p.add_argument("--max-jets", type=int, default=None,
                    help="read at most this many input jets (per split file for top, per training/test set "
-                        "for ATLAS, per generator for h1)")
+                        "for ATLAS, per generator for h1, per split for jetclass)")
     p.add_argument("--num-particles", type=int, default=None, help="particles kept per jet (default: the dataset's)")
     p.add_argument("--seed", type=int, default=0, help="seeds class balancing, split assignment and output shuffling")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

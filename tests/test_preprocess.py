@@ -534,10 +534,162 @@ def test_h1_malformed(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
+# JetClass: ROOT files <Process>_<NNN>.root in train_100M/, val_5M/, test_20M/, TTree 'tree'
+
+JC_FLAGS = ("isChargedHadron", "isNeutralHadron", "isPhoton", "isElectron", "isMuon")
+JC_LABELS = ("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl")
+# The hand-checked jet: (pT, eta, phi, charge, flag index), out of pT order, one of each type,
+# near phi = pi so that one delta phi wraps.
+JC_SPECIAL = np.array([[30.0, 0.3, 3.1, 1, 0], [80.0, 0.1, -3.0, 0, 1], [5.0, -0.2, 2.9, 0, 2],
+                       [50.0, 0.2, 3.05, -1, 3], [12.0, 0.0, -3.1, 1, 4]])
+
+
+def _jc_jet(rng, special: bool = False) -> np.ndarray:
+    """Particles (pT, eta, phi, charge, flag index) of one jet."""
+    if special:
+        return JC_SPECIAL
+    k = int(rng.integers(3, 40))
+    axis_eta, axis_phi = rng.uniform(-2, 2), rng.uniform(-np.pi, np.pi)
+    kind = rng.integers(0, 5, k)
+    charge = np.where(np.isin(kind, (0, 3, 4)), rng.choice([-1, 1], k), 0)
+    return np.stack([rng.uniform(1, 60, k), axis_eta + rng.normal(0, 0.3, k),
+                     (axis_phi + rng.normal(0, 0.3, k) + np.pi) % (2 * np.pi) - np.pi, charge, kind], 1)
+
+
+def _write_jetclass(path: Path, label: int, jets: list, drop: str | None = None,
+                    two_labels: bool = False) -> np.ndarray:
+    """One JetClass file (massless particles; the jet = their sum), branches as in the release."""
+    import awkward as ak
+    import uproot
+
+    parts: dict[str, list] = {k: [] for k in ("px", "py", "pz", "energy", "deta", "dphi", "d0val", "d0err",
+                                              "dzval", "dzerr", "charge") + JC_FLAGS}
+    jet = {k: [] for k in ("pt", "eta", "phi", "energy", "nparticles", "sdmass", "tau1", "tau2", "tau3", "tau4")}
+    for p in jets:
+        pt, eta, phi, q, kind = p.T
+        px, py, pz, e = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta)
+        jpx, jpy, jpz, je = px.sum(), py.sum(), pz.sum(), e.sum()
+        jpt = np.hypot(jpx, jpy)
+        jet["pt"].append(jpt)
+        jet["eta"].append(np.arcsinh(jpz / jpt))
+        jet["phi"].append(np.arctan2(jpy, jpx))
+        jet["energy"].append(je)
+        jet["nparticles"].append(len(pt))
+        for k in ("sdmass", "tau1", "tau2", "tau3", "tau4"):
+            jet[k].append(1.0)
+        for k, v in zip(("px", "py", "pz", "energy", "charge"), (px, py, pz, e, q)):
+            parts[k].append(v.tolist())
+        for k in ("deta", "dphi", "d0val", "d0err", "dzval", "dzerr"):
+            parts[k].append([0.0] * len(pt))
+        for i, flag in enumerate(JC_FLAGS):
+            parts[flag].append((kind == i).astype(float).tolist())
+    rec = {k: ak.values_astype(ak.Array(v), np.float32) for k, v in parts.items()}
+    data = {"part": ak.zip({k: v for k, v in rec.items() if f"part_{k}" != drop})}
+    data.update({f"jet_{k}": np.asarray(v, dtype=np.float32) for k, v in jet.items()})
+    for i, name in enumerate(JC_LABELS):
+        data[f"label_{name}"] = np.full(len(jets), i == label or (two_labels and i == (label + 1) % 10))
+    data.pop(drop, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with uproot.recreate(path) as f:
+        types = {k: (v.dtype if isinstance(v, np.ndarray) else v.type) for k, v in data.items()}
+        f.mktree("tree", types).extend(data)
+    return data["jet_pt"]
+
+
+# (file name, label): three processes, each with a training and a validation file.
+JC_FILES = [("ZJetsToNuNu", 0), ("HToBB", 1), ("TTBarLep", 9)]
+
+
+def _jetclass_release(root: Path, rng, n_train: int = 20, n_val: int = 4) -> dict[str, np.ndarray]:
+    """train_100M/ and val_5M/ (no test_20M/); returns the jet pTs written per split, sorted."""
+    pts = {"train": [], "val": []}
+    for split, directory, n, number in (("train", "train_100M", n_train, "000"), ("val", "val_5M", n_val, "120")):
+        for process, label in JC_FILES:
+            special = split == "train" and process == "TTBarLep"
+            jets = [_jc_jet(rng, special and j == 3) for j in range(n)]
+            pts[split].append(_write_jetclass(root / directory / f"{process}_{number}.root", label, jets))
+    return {k: np.sort(np.concatenate(v)) for k, v in pts.items()}
+
+
+def test_jetclass(tmp_path):
+    pytest.importorskip("uproot")
+    rng = np.random.default_rng(13)
+    src = tmp_path / "JetClass" / "Pythia"
+    pts = _jetclass_release(src, rng)
+    # block=5, buffer=1: the output order is the read order, so it shows the interleaving.
+    result = registry.get("jetclass").preprocess(src, tmp_path / "out", progress=False, block=5, buffer=1)
+    out = _load(tmp_path / "out")
+    _check_common(out, 150, JC_LABELS)
+    assert result.counts == {"train": 60, "val": 12, "test": 0}  # the release's split; no test_20M/ given
+    for split in ("train", "val"):  # every jet stays in its directory's split
+        np.testing.assert_allclose(np.sort(out[split]["jet"][:, 0]), pts[split], rtol=1e-5)
+    np.testing.assert_array_equal(np.bincount(out["train"]["pid"], minlength=10), [20, 20] + [0] * 7 + [20])
+    np.testing.assert_array_equal(np.bincount(out["val"]["pid"], minlength=10), [4, 4] + [0] * 7 + [4])
+    train_pid = out["train"]["pid"]
+    assert len(set(train_pid[:30])) == 3 and np.count_nonzero(np.diff(train_pid)) > 4, train_pid  # interleaved
+
+    pt, eta, phi, q, _ = JC_SPECIAL.T
+    e = pt * np.cosh(eta)
+    px, py, pz = (pt * np.cos(phi)).sum(), (pt * np.sin(phi)).sum(), (pt * np.sinh(eta)).sum()
+    jpt, jeta, jphi, je = np.hypot(px, py), np.arcsinh(pz / np.hypot(px, py)), np.arctan2(py, px), e.sum()
+    split, i = _find_jet(out, jpt)
+    assert split == "train" and out[split]["pid"][i] == 9
+    row = out[split]["data"][i]
+    np.testing.assert_allclose(row[:5, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je),
+                               rtol=1e-5, atol=1e-5)
+    # decreasing pT: neutral hadron, electron, charged hadron, muon, photon
+    np.testing.assert_array_equal(row[:5, 7], [0, -1, 1, 1, 0])
+    np.testing.assert_array_equal(row[:5, 8:], [[0, 0, 0, 0, 1], [1, 0, 0, 0, 0], [0, 0, 0, 1, 0],
+                                                [0, 1, 0, 0, 0], [0, 0, 1, 0, 0]])
+    assert np.all(row[5:] == 0)
+    mass = np.sqrt(je**2 - px**2 - py**2 - pz**2)  # the stored jet's four-vector mass
+    np.testing.assert_allclose(out[split]["jet"][i], [jpt, jeta, mass, 5], rtol=1e-4)
+
+    # The script, with --max-jets spread over the files of each split (3 + 2 + 2).
+    cmd = [sys.executable, str(ROOT / "scripts" / "preprocess.py"), "--dataset", "jetclass", "--input", str(src),
+           "--outdir", str(tmp_path / "cli"), "--max-jets", "7", "--quiet"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert {s: len(d["pid"]) for s, d in _load(tmp_path / "cli").items()} == {"train": 7, "val": 7, "test": 0}
+
+
+@pytest.mark.parametrize("case", ["not_root", "missing_branch", "missing_label", "two_labels", "charged_photon",
+                                  "no_train", "no_split_dir"])
+def test_jetclass_malformed(tmp_path, case):
+    pytest.importorskip("uproot")
+    rng = np.random.default_rng(14)
+    src = tmp_path / "in"
+    if case != "no_train":
+        _write_jetclass(src / "train_100M" / "ZJetsToNuNu_000.root", 0, [_jc_jet(rng) for _ in range(6)])
+    _write_jetclass(src / "val_5M" / "ZJetsToNuNu_120.root", 0, [_jc_jet(rng) for _ in range(3)])
+    bad = src / ("other" if case == "no_split_dir" else "train_100M") / "HToCC_000.root"
+    # the last jet: a photon, charged only in the 'charged_photon' case
+    jets = [_jc_jet(rng) for _ in range(5)] + [np.array([[20.0, 0.1, 0.2, case == "charged_photon", 2]])]
+    expected = {
+        "not_root": r"HToCC_000\.root: not a ROOT file",
+        "missing_branch": r"HToCC_000\.root: missing branch.*part_isMuon",
+        "missing_label": r"HToCC_000\.root: missing branch.*label_Tbl",
+        "two_labels": r"HToCC_000\.root entries 0:6: 6 jet\(s\) without exactly one label_\* set \(first: entry 0",
+        "charged_photon": r"HToCC_000\.root entries 0:6: a particle's charge contradicts its type flag",
+        "no_train": r"in: no train_\* directory",
+        "no_split_dir": r"HToCC_000\.root: not inside a train_\*, val_\* or test_\* directory",
+    }[case]
+    if case == "not_root":
+        bad.parent.mkdir(parents=True, exist_ok=True)
+        bad.write_text("not a ROOT file")
+    elif case != "no_train":
+        _write_jetclass(bad, 2, jets, drop={"missing_branch": "part_isMuon", "missing_label": "label_Tbl"}.get(case),
+                        two_labels=case == "two_labels")
+    with pytest.raises(DataFormatError, match=expected):
+        registry.get("jetclass").preprocess(src, tmp_path / "out", progress=False)
+    assert _no_output(tmp_path / "out")
+
+
+# ----------------------------------------------------------------------------------------------
 # Registry and script
 
 
-@pytest.mark.parametrize("name", ["top", "qg", "cms", "atlas", "atlas_small", "h1"])
+@pytest.mark.parametrize("name", ["top", "qg", "cms", "atlas", "atlas_small", "h1", "jetclass"])
 def test_registry(name, tmp_path):
     import importlib
 

@@ -1,5 +1,5 @@
 """Machinery shared by the real-format preprocessors (:mod:`.top`, :mod:`.qg`, :mod:`.cms`,
-:mod:`.atlas`, :mod:`.h1`).
+:mod:`.atlas`, :mod:`.h1`, :mod:`.jetclass`).
 
 Each preprocessor checks its input, decides for every input jet which split it goes to (or
 none), and hands :func:`write_splits` a list of :class:`Source` objects: one per input file or
@@ -18,7 +18,7 @@ block of input jets into unified rows with :func:`unified_rows`. :func:`write_sp
 Jet array convention (the unified ``jet`` = pT, eta, mass, multiplicity): datasets that only
 ship constituents (top, qg) use the four-vector sum of the *kept* constituents, as
 :mod:`.pythia` does; datasets that ship a reconstructed (calibrated, groomed) jet (CMS, ATLAS,
-H1) use that jet, and the particle fractions are taken relative to it, as the OmniLearn
+H1, JetClass) use that jet, and the particle fractions are taken relative to it, as the OmniLearn
 preprocessing does. The multiplicity is always the number of particles stored in ``data``.
 """
 
@@ -311,10 +311,10 @@ class _SplitWriters:
         self.writers[split].append(rows.data, rows.jet, rows.pid.astype(np.int32), rows.weight)
         self.pending[split], self.pending_n[split] = [], 0
 
-    def commit(self) -> dict[str, Path]:
+    def commit(self, allow_empty: Sequence[str] = ()) -> dict[str, Path]:
         for s in range(len(SPLITS)):
             self._flush(s)
-        empty = [split for split, w in zip(SPLITS, self.writers) if w.count == 0]
+        empty = [split for split, w in zip(SPLITS, self.writers) if w.count == 0 and split not in allow_empty]
         if empty:
             raise ValueError(f"no jets in split(s) {empty}: the input is too small or the selection too tight")
         train = self.writers[0]
@@ -369,6 +369,7 @@ def write_splits(
     buffer: int = 8192,
     progress: bool = True,
     desc: str = "preprocess",
+    allow_empty: Sequence[str] = (),
 ) -> PreprocessResult:
     """Stream every source into ``outdir/{train,val,test}.h5`` (all three or none, see module doc).
 
@@ -381,6 +382,8 @@ def write_splits(
         block: input jets read per ``Source.read`` call.
         buffer: jets per split shuffled together before each write.
         progress: show a ``tqdm`` bar over input jets.
+        allow_empty: splits that may end up with no jets (written as empty files); any other
+            empty split is an error.
     """
     outdir = Path(outdir)
     rng = np.random.default_rng(seed)
@@ -402,7 +405,7 @@ def write_splits(
                     if sel.any():
                         writers.add(split, Rows(*(None if x is None else x[sel] for x in rows)))
             bar.update(b - a)
-        paths = writers.commit()
+        paths = writers.commit(allow_empty)
     except BaseException:
         writers.abort()
         raise

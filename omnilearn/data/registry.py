@@ -101,9 +101,10 @@ class Pythia(Dataset):
 
 @register("jetclass")
 class JetClass(Dataset):
-    """JetClass (arXiv:2202.03772): 10 classes, 100 M training jets."""
+    """JetClass (arXiv:2202.03772): 10 classes, 100 M training jets (ROOT release, see omnilearn.data.jetclass)."""
 
     classes = ("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl")
+    converter = "omnilearn.data.jetclass"
 
 
 @register("toptag_pythia")
