@@ -66,9 +66,11 @@ def jet_mass(particles: np.ndarray) -> np.ndarray:
 def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
     """The 5 prime EFPs with 4 vertices and 4 edges, β = 1, z = pT_rel → ``(N, 5)``.
 
-    Graphs (edges of a multigraph on vertices a, b, c, d): the square (ab, bc, cd, da); the
-    triangle with a tail (ab, bc, ca, cd); the path with a doubled end (ab, ab, bc, cd); the path
-    with a doubled middle (ab, bc, bc, cd); the star with a doubled spoke (ba, ba, bc, bd).
+    Graphs (edges of a multigraph on vertices a, b, c, d), in the column order of
+    ``jetnet.utils.efps`` (energyflow's EFPSet; checked equal to 1e-15 against jetnet 0.2.5):
+    the star with a doubled spoke (ba, ba, bc, bd); the path with a doubled end (ab, ab, bc,
+    cd); the path with a doubled middle (ab, bc, bc, cd); the triangle with a tail (ab, bc, ca,
+    cd); the square (ab, bc, cd, da).
     Each is Σ z_a z_b z_c z_d Π θ over its edges, evaluated with matrix products.
     """
     p = np.asarray(particles, np.float64)
@@ -91,7 +93,7 @@ def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
         path_end = np.einsum("ni,ni,ni->n", z, v, np.einsum("nij,nj->ni", theta, z * s))
         path_mid = np.einsum("ni,ni,nij,nj,nj->n", z, s, theta2, z, s)
         star = np.einsum("ni,ni,ni->n", z, v, s**2)
-        out[a:a + chunk] = np.stack([square, tail, path_end, path_mid, star], -1)
+        out[a:a + chunk] = np.stack([star, path_end, path_mid, tail, square], -1)
     return out
 
 
