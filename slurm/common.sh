@@ -61,6 +61,24 @@ submit_or_continue() {
     echo "# inside the job:"
 }
 
+# Defaults of the jobs that start from the pretrained model (finetune.sh, jetnet.sh): sets
+# NODES, WALLTIME, DATA_DIR, RUNS_DIR, PRETRAINED, and run_name/start: "omnilearn" with
+# --fine_tune --pretrained, or "scratch" with nothing when FROM_SCRATCH=1.
+fine_tune_defaults() {
+    NODES=${SLURM_NNODES:-${NODES:-1}}
+    WALLTIME=${WALLTIME:-06:00:00}
+    DATA_DIR=${DATA_DIR:-$REPO/data}
+    RUNS_DIR=${RUNS_DIR:-$REPO/runs}
+    PRETRAINED=${PRETRAINED:-$RUNS_DIR/pretrain/best}
+    if [ "${FROM_SCRATCH:-0}" = 1 ]; then
+        run_name=scratch
+        start=()
+    else
+        run_name=omnilearn
+        start=(--fine_tune --pretrained "$PRETRAINED")
+    fi
+}
+
 # Load the software environment and set LAUNCH: the srun prefix for one task per GPU.
 setup_env() {
     local nodes=$1

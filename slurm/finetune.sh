@@ -49,18 +49,7 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
 fi
 : "${TASK:?usage: slurm/finetune.sh TASK [training arguments] (or TASK=... in the environment)}"
 
-NODES=${SLURM_NNODES:-${NODES:-1}}
-WALLTIME=${WALLTIME:-06:00:00}
-DATA_DIR=${DATA_DIR:-$REPO/data}
-RUNS_DIR=${RUNS_DIR:-$REPO/runs}
-PRETRAINED=${PRETRAINED:-$RUNS_DIR/pretrain/best}
-if [ "${FROM_SCRATCH:-0}" = 1 ]; then
-    run_name=scratch
-    start=()
-else
-    run_name=omnilearn
-    start=(--fine_tune --pretrained "$PRETRAINED")
-fi
+fine_tune_defaults
 
 submit_or_continue "$REPO/slurm/finetune.sh" "omnilearn-ft-$TASK" "$NODES" "$TASK" "$@"
 

@@ -50,21 +50,10 @@ case "$DATASET" in
     *) echo "DATASET must be jetnet30 or jetnet150, not '$DATASET'" >&2; exit 2 ;;
 esac
 
-NODES=${SLURM_NNODES:-${NODES:-1}}
-WALLTIME=${WALLTIME:-06:00:00}
-DATA_DIR=${DATA_DIR:-$REPO/data}
-RUNS_DIR=${RUNS_DIR:-$REPO/runs}
+fine_tune_defaults
 SAMPLES_DIR=${SAMPLES_DIR:-$REPO/samples}
 RESULTS_DIR=${RESULTS_DIR:-$REPO/results}
 PLOTS_DIR=${PLOTS_DIR:-$REPO/plots}
-PRETRAINED=${PRETRAINED:-$RUNS_DIR/pretrain/best}
-if [ "${FROM_SCRATCH:-0}" = 1 ]; then
-    run_name=scratch
-    start=()
-else
-    run_name=omnilearn
-    start=(--fine_tune --pretrained "$PRETRAINED")
-fi
 
 submit_or_continue "$REPO/slurm/jetnet.sh" "omnilearn-$DATASET-$run_name" "$NODES" "$DATASET" "$@"
 
