@@ -14,27 +14,11 @@ sampler traces on every call; the cost per batch is the difference between calls
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from omnilearn import benchmarks  # noqa: E402
+from omnilearn import benchmarks
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    benchmarks.add_args(ap)
-    ap.add_argument("--sample-steps", default="4,16,64", help="comma-separated sampler step counts")
-    ap.add_argument("--repeats", type=int, default=1, help="extra batches whose cost is measured")
-    ap.add_argument("--solver", default="dpm2m", choices=("dpm2m", "ddim"), help="sampler (same cost per step)")
-    ap.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance strength w")
-    ap.set_defaults(batch=128, jit="1")
-    args = ap.parse_args(argv)
-    benchmarks.report(benchmarks.run_sampling(args), args.json)
+    benchmarks.main(__doc__, benchmarks.run_sampling, argv, benchmarks.add_sampling_args, batch=128, jit="1")
 
 
 if __name__ == "__main__":

@@ -15,22 +15,11 @@ over ``--distinct`` batches (tracing and XLA compilation, reported as warmup_s).
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from omnilearn import benchmarks  # noqa: E402
+from omnilearn import benchmarks
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    benchmarks.add_args(ap)
-    args = ap.parse_args(argv)
-    benchmarks.report(benchmarks.run_training(args), args.json)
+    benchmarks.main(__doc__, benchmarks.run_training, argv)
 
 
 if __name__ == "__main__":

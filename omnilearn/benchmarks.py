@@ -10,10 +10,15 @@ read back) and timed on its own; results give jets/s at the median, slowest and 
 
 from __future__ import annotations
 
+import argparse
+import os
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
 
 #: multiplicity of the generated jets (JetClass-like)
 MULTIPLICITY = (40.0, 16.0)
@@ -158,6 +163,27 @@ def format_table(rows: list[dict], keys: list[str]) -> str:
     return "\n".join(lines)
 
 
+def main(doc: str, run: Callable[[argparse.Namespace], list[dict]], argv: list[str] | None = None,
+         extra_args: Callable[[argparse.ArgumentParser], None] | None = None, **defaults) -> None:
+    """A benchmark script: parse the shared flags (plus ``extra_args``, with ``defaults``), time
+    with ``run``, print the table and append it to ``--json``."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_args(ap)
+    if extra_args:
+        extra_args(ap)
+    ap.set_defaults(**defaults)
+    args = ap.parse_args(argv)
+    report(run(args), args.json)
+
+
+def add_sampling_args(parser) -> None:
+    """Flags of the sampling benchmark (on top of :func:`add_args`)."""
+    parser.add_argument("--sample-steps", default="4,16,64", help="comma-separated sampler step counts")
+    parser.add_argument("--repeats", type=int, default=1, help="extra batches whose cost is measured")
+    parser.add_argument("--solver", default="dpm2m", choices=("dpm2m", "ddim"), help="sampler (same cost per step)")
+    parser.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance strength w")
+
+
 def add_args(parser) -> None:
     """Flags shared by the training and inference benchmarks (model flags come from :mod:`omnilearn.cli`)."""
     from . import cli
@@ -220,9 +246,6 @@ def _inputs(args, trim: int, num_classes: int = 10):
 
 
 def _setup(args) -> None:
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
     if args.threads:
@@ -237,41 +260,45 @@ def _num_classes(args) -> int:
     return len(inspect_file(args.data[0]).classes)
 
 
-def run_training(args) -> list[dict]:
-    """Time training steps for every configuration; ``classifier`` is the fine-tuning step."""
-    from .config import TrainConfig
-
+def _time_configurations(args, kind: str, timed: Callable) -> list[dict]:
+    """One result row per configuration: ``timed(c, model_cfg, dataset, warmup)`` → :class:`Timing`."""
     _setup(args)
     rows = []
     num_classes = _num_classes(args)
     for c in configurations(args):
         dataset, warmup = _inputs(args, c["trim"], num_classes)
+        timing = timed(c, c["model"].replace(num_classes=num_classes), dataset, warmup)
+        rows.append(_row(kind, args, c, timing))
+        print(rows[-1], flush=True)
+    return rows
+
+
+def run_training(args) -> list[dict]:
+    """Time training steps for every configuration; ``classifier`` is the fine-tuning step."""
+    from .config import TrainConfig
+
+    def timed(c, model_cfg, dataset, warmup):
         train_cfg = TrainConfig(mode=c["mode"], batch=args.batch, epoch=1, warm_epoch=0, jit_compile=c["jit"],
                                 fine_tune=c["mode"] == "classifier", trim_padding=c["trim"],
                                 mixed_precision=args.mixed_precision)
-        model = training_model(c["model"].replace(num_classes=num_classes), train_cfg, warmup + args.steps)
-        timing = time_training(model, dataset, args.steps, warmup, args.batch)
-        rows.append(_row("train", args, c, timing))
-        print(rows[-1], flush=True)
-    return rows
+        model = training_model(model_cfg, train_cfg, warmup + args.steps)
+        return time_training(model, dataset, args.steps, warmup, args.batch)
+
+    return _time_configurations(args, "train", timed)
 
 
 def run_inference(args) -> list[dict]:
     """Time classifier inference (``predict_on_batch``) for every (trim, jit) configuration."""
     from .models.omnilearn import OmniLearn
 
-    _setup(args)
-    rows = []
-    num_classes = _num_classes(args)
-    for c in configurations(args):
-        dataset, warmup = _inputs(args, c["trim"], num_classes)
-        model = OmniLearn(c["model"].replace(num_classes=num_classes), mode="classifier",
-                          mixed_precision=args.mixed_precision)
+    args.modes = "classifier"
+
+    def timed(c, model_cfg, dataset, warmup):
+        model = OmniLearn(model_cfg, mode="classifier", mixed_precision=args.mixed_precision)
         model.compile(jit_compile=c["jit"])
-        timing = time_inference(model, dataset, args.steps, warmup, args.batch)
-        rows.append(_row("inference", args, dict(c, mode="classifier"), timing))
-        print(rows[-1], flush=True)
-    return rows
+        return time_inference(model, dataset, args.steps, warmup, args.batch)
+
+    return _time_configurations(args, "inference", timed)
 
 
 def _row(kind: str, args, c: dict, timing: Timing) -> dict:
@@ -300,6 +327,7 @@ def run_sampling(args) -> list[dict]:
     labels as conditions), padding trimmed like training batches when ``--trim`` > 0.  The
     sampler traces its graph on every call, so per step count it is called on 1 and on
     1 + ``--repeats`` copies of the batch; the difference is the cost of ``--repeats`` batches.
+    An untimed call comes first: the first trace of a step count is slower than later ones.
     """
     from .data.padding import trimmed_length
     from .generation.sampler import sample_particles
@@ -323,6 +351,10 @@ def run_sampling(args) -> list[dict]:
                                  guidance=args.guidance, solver=args.solver, batch_size=args.batch, progress=False)
 
             # Every call traces anew; the difference of two calls is the cost of `reps` batches.
+            # The first trace of a step count is seconds slower than later ones (it biased the
+            # difference low by that over `reps`), so it is done untimed first.
+            ta = time.perf_counter()
+            sample(1)
             t0 = time.perf_counter()
             sample(1)
             t1 = time.perf_counter()
@@ -334,6 +366,6 @@ def run_sampling(args) -> list[dict]:
                          "particles_kept": mask.shape[1], "model": args.model_size, "batch": args.batch,
                          "s_per_jet": round(per_batch / args.batch, 4), "jets_per_s": round(args.batch / per_batch, 2),
                          "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
-                         "first_call_s": round(t1 - t0, 1)})
+                         "first_call_s": round(t0 - ta, 1)})
             print(rows[-1], flush=True)
     return rows
