@@ -7,7 +7,7 @@ Generates the particles of ``--batch`` jets (multiplicity ~N(40, 16) padded to
 ``--particles``; jet features and labels as conditions) with
 :func:`omnilearn.generation.sampler.sample_particles` and prints seconds per jet, jets/s and
 ms per jet per step (every step is one body + generator pass; guidance doubles it).  The
-sampler traces on every call; the cost per batch is the difference between calls on
+sampler traces on every call (seconds); the cost per batch is the difference between calls on
 1 and 1 + ``--repeats`` batches (the first call's time, tracing included, is reported too).  See
 :mod:`omnilearn.benchmarks`.
 """

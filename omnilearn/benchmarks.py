@@ -325,9 +325,9 @@ def run_sampling(args) -> list[dict]:
 
     One batch of ``--batch`` jets with the generated multiplicities (mask, jet features and
     labels as conditions), padding trimmed like training batches when ``--trim`` > 0.  The
-    sampler traces its graph on every call, so per step count it is called on 1 and on
-    1 + ``--repeats`` copies of the batch; the difference is the cost of ``--repeats`` batches.
-    An untimed call comes first: the first trace of a step count is slower than later ones.
+    sampler traces its graph on every call (a few seconds: its step loop is a ``tf.while_loop``),
+    so per step count it is called on 1 and on 1 + ``--repeats`` copies of the batch; the
+    difference is the cost of ``--repeats`` batches.  An untimed call comes first.
     """
     from .data.padding import trimmed_length
     from .generation.sampler import sample_particles
@@ -351,8 +351,7 @@ def run_sampling(args) -> list[dict]:
                                  guidance=args.guidance, solver=args.solver, batch_size=args.batch, progress=False)
 
             # Every call traces anew; the difference of two calls is the cost of `reps` batches.
-            # The first trace of a step count is seconds slower than later ones (it biased the
-            # difference low by that over `reps`), so it is done untimed first.
+            # The first call of a step count is untimed (its trace was slower than later ones).
             ta = time.perf_counter()
             sample(1)
             t0 = time.perf_counter()

@@ -50,8 +50,31 @@ def ddim_step(x_t, v, t, s, mask):
     return (alpha_s * x0 + sigma_s * eps) * mask[..., None]
 
 
+def _dpm_coefficients(grid: np.ndarray, solver: str) -> dict[str, np.ndarray]:
+    """Per-step constants of the update, computed once in float64 (DPM-Solver++(2M) in λ = log α/σ).
+
+    x_s = ratio · x_t + gain · ((1 + half_r) x̂₀ − half_r x̂₀_prev), with ratio = σ_s/σ_t,
+    gain = α_s (1 − e^(−h)), h = λ_s − λ_t and half_r = h / (2 h_prev) (0 on the first step);
+    ``first_order`` marks the steps taken as DDIM steps (all for ``ddim``, else the last).
+    """
+    t, s = grid[:-1].astype(np.float64), grid[1:].astype(np.float64)
+    a_t, s_t = np.cos(0.5 * np.pi * t), np.sin(0.5 * np.pi * t)
+    a_s, s_s = np.cos(0.5 * np.pi * s), np.sin(0.5 * np.pi * s)
+    with np.errstate(divide="ignore"):
+        h = np.log(a_s / s_s) - np.log(np.maximum(a_t, 1e-30) / s_t)  # λ_s − λ_t > 0 (inf on the last step)
+    half_r = np.zeros_like(h)
+    half_r[1:] = 0.5 * h[1:] / h[:-1]
+    first_order = np.full(len(t), solver == "ddim")
+    first_order[-1] = True
+    return {"ratio": s_s / s_t, "gain": a_s * (1.0 - np.exp(-h)), "half_r": np.where(first_order, 0.0, half_r),
+            "first_order": first_order}
+
+
 def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solver: str = DEFAULT_SOLVER) -> tf.Tensor:
     """Integrate from ``noise`` at t = 1 to t = 0.
+
+    The steps run in a ``tf.while_loop``, so a traced sampler holds one model pass whatever
+    ``steps`` is (tracing an unrolled loop cost ~1 s per step at the paper's size).
 
     Args:
         velocity: ``velocity(x_t (B, P, F), t (B, 1)) → v̂ (B, P, F)``.
@@ -68,24 +91,20 @@ def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solve
     x = tf.convert_to_tensor(noise, tf.float32) * mask[..., None]
     ones = tf.ones((tf.shape(x)[0], 1), tf.float32)
     grid = time_grid(steps)
-    prev_x0, prev_h = None, None
-    for i, (t, s) in enumerate(zip(grid[:-1], grid[1:])):
-        t_b, s_b = ones * float(t), ones * float(s)
+    coef = {k: tf.constant(v, tf.bool if v.dtype == bool else tf.float32)
+            for k, v in _dpm_coefficients(grid, solver).items()}
+    times = tf.constant(grid)
+
+    def step(i, x, prev_x0):
+        t_b, s_b = ones * times[i], ones * times[i + 1]
         v = velocity(x, t_b)
-        last = i == steps - 1
-        if solver == "ddim" or last:
-            x = ddim_step(x, v, t_b, s_b, mask)
-            continue
         x0, _ = predict_x0_eps(x, v, t_b)
-        (a_t, s_t), (a_s, s_s) = alpha_sigma(tf.constant(t, tf.float64)), alpha_sigma(tf.constant(s, tf.float64))
-        h = tf.math.log(a_s / s_s) - tf.math.log(tf.maximum(a_t, 1e-30) / s_t)  # λ_s − λ_t > 0
-        d = x0
-        if prev_x0 is not None:
-            half_r = tf.cast(0.5 * h / prev_h, tf.float32)  # 1 / (2 r), r = h_prev / h
-            d = (1.0 + half_r) * x0 - half_r * prev_x0
-        ratio, gain = tf.cast(s_s / s_t, tf.float32), tf.cast(a_s * (1.0 - tf.exp(-h)), tf.float32)
-        x = (ratio * x + gain * d) * mask[..., None]
-        prev_x0, prev_h = x0, h
+        half_r = coef["half_r"][i]
+        d = (1.0 + half_r) * x0 - half_r * prev_x0
+        second = (coef["ratio"][i] * x + coef["gain"][i] * d) * mask[..., None]
+        return i + 1, tf.where(coef["first_order"][i], ddim_step(x, v, t_b, s_b, mask), second), x0
+
+    _, x, _ = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), x, tf.zeros_like(x)))
     return x
 
 
@@ -150,7 +169,7 @@ def sample_particles(
         b = min(a + batch_size, n)
         noise = rng.standard_normal((b - a, p, num_feat)).astype(np.float32)
         # A short last batch is padded with copies of its own jets (dropped afterwards): a new
-        # batch size would retrace the unrolled sampler, which costs more than the sampling.
+        # batch size would trace the sampler again.
         rows = np.resize(np.arange(b - a), min(batch_size, n))
         out[a:b] = run(noise[rows], jet[a:b][rows], label[a:b][rows], mask[a:b][rows]).numpy()[: b - a]
     return out
