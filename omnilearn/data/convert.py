@@ -123,6 +123,22 @@ class InputH5:
         self.file.close()
 
 
+def import_uproot(what: str):
+    """``(uproot, awkward)`` for the ROOT converters, or an ImportError saying how to install them."""
+    try:
+        import awkward as ak
+        import uproot
+    except ImportError as err:  # an optional dependency: pip install .[rootio]
+        raise ImportError(f"the {what} preprocessor needs uproot and awkward (pip install -e .[rootio])") from err
+    return uproot, ak
+
+
+def padded(jagged, width: int) -> np.ndarray:
+    """An awkward ``(n, var)`` array as float64 ``(n, width)``, cut at ``width`` and zero-padded."""
+    _, ak = import_uproot("ROOT")
+    return ak.to_numpy(ak.fill_none(ak.pad_none(jagged, width, axis=1, clip=True), 0.0)).astype(np.float64)
+
+
 def input_files(input: str | os.PathLike, pattern: str, what: str) -> list[Path]:
     """``input`` itself if it is a file, else the files under it matching ``pattern`` (sorted
     naturally: ``x_2`` before ``x_10``)."""

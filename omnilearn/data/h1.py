@@ -50,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from .convert import PreprocessResult, Rows, Source, balance_classes, input_files, random_assign, require
-from .convert import require_finite, stored_jet, unified_rows, write_splits
+from .convert import import_uproot, padded, require_finite, stored_jet, unified_rows, write_splits
 from .format import DataFormatError
 
 CLASSES: tuple[str, ...] = ("djangoh", "rapgap")
@@ -89,15 +89,6 @@ class H1Cuts:
         return out
 
 
-def _uproot():
-    try:
-        import awkward as ak
-        import uproot
-    except ImportError as err:  # an optional dependency: pip install .[rootio]
-        raise ImportError("the H1 preprocessor needs uproot and awkward (pip install -e .[rootio])") from err
-    return uproot, ak
-
-
 class H1Tree:
     """One ``<Generator>/minitree``: selection pass and conversion of entry blocks."""
 
@@ -112,7 +103,7 @@ class H1Tree:
 
     def _load(self, start: int, stop: int) -> dict:
         """Entries ``start:stop`` with the leading jet and its accepted particles worked out."""
-        _, ak = _uproot()
+        _, ak = import_uproot("H1")
         c = self.cuts
         arr = self.tree.arrays(self.branches, entry_start=start, entry_stop=stop, library="ak")
         try:
@@ -162,17 +153,13 @@ class H1Tree:
                               + [np.zeros(0, dtype=bool)])
 
     def read(self, start: int, stop: int, keep: np.ndarray) -> Rows:
-        _, ak = _uproot()
+        _, ak = import_uproot("H1")
         ev = self._load(start, stop)
         if not np.all(ev["selected"][keep]):
             raise RuntimeError(f"{self.name}: events {start}:{stop} changed since the selection pass")
         part = {b: v[keep] for b, v in ev["part"].items()}
         width = max(int(ak.max(ak.num(part["jet_part_pt"], axis=1), initial=0)), 1)
-
-        def dense(a):
-            return ak.to_numpy(ak.fill_none(ak.pad_none(a, width, axis=1, clip=True), 0.0)).astype(np.float64)
-
-        pt, eta, phi, e, q = (dense(part[b]) for b in PARTICLE_BRANCHES[:-1])
+        pt, eta, phi, e, q = (padded(part[b], width) for b in PARTICLE_BRANCHES[:-1])
         require_finite(self.name, pt=pt, eta=eta, phi=phi, e=e, charge=q)
         jet = {b: v[keep] for b, v in ev["jet"].items()}
         axis = stored_jet(jet["jet_pt"], jet["jet_eta"], jet["jet_phi"], energy=jet["jet_e"])
@@ -210,7 +197,7 @@ def preprocess(
 
     ``max_jets`` caps the events read per generator (the first ones, in file order).
     """
-    uproot, _ = _uproot()
+    uproot, _ = import_uproot("H1")
     files = []
     try:
         trees: list[H1Tree] = []

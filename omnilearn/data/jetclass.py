@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from .convert import SPLITS, PreprocessResult, Rows, Source, input_files, require, require_finite, stored_jet
-from .convert import unified_rows, write_splits
+from .convert import import_uproot, padded, unified_rows, write_splits
 from .features import from_pxpypze
 from .format import DataFormatError
 
@@ -90,15 +90,6 @@ _CHARGED = np.array([charged for _, charged in FLAGS.values()])
 _SPLIT_DIR = re.compile(r"^(train|val|test)(_|$)")
 
 
-def _uproot():
-    try:
-        import awkward as ak
-        import uproot
-    except ImportError as err:  # an optional dependency: pip install .[rootio]
-        raise ImportError("the JetClass preprocessor needs uproot and awkward (pip install -e .[rootio])") from err
-    return uproot, ak
-
-
 def split_of(path: Path, root: Path) -> int:
     """Split index of ``path`` from its nearest enclosing ``train_*``/``val_*``/``test_*``
     directory, looking no higher than ``root`` (the input directory, or a file's directory)."""
@@ -114,7 +105,7 @@ class JetClassFile:
     """One ``<Process>_<NNN>.root``: header checked on construction, entry blocks converted by :meth:`read`."""
 
     def __init__(self, path: Path, split: int, num_particles: int):
-        uproot, _ = _uproot()
+        uproot, _ = import_uproot("JetClass")
         self.path, self.split, self.num_particles = path, split, num_particles
         try:
             f = uproot.open(path)
@@ -129,7 +120,7 @@ class JetClassFile:
             self.num_entries = tree.num_entries
 
     def read(self, start: int, stop: int, keep: np.ndarray) -> Rows:
-        uproot, ak = _uproot()
+        uproot, ak = import_uproot("JetClass")
         name = f"{self.path} entries {start}:{stop}"
         try:
             with uproot.open(self.path) as f:
@@ -144,12 +135,8 @@ class JetClassFile:
         except Exception as err:  # e.g. a flat branch where a jagged one is expected, or vice versa
             raise DataFormatError(f"{name}: branches not in the JetClass layout ({err})") from None
         width = max(int(counts.max(initial=0)), 1)
-
-        def dense(b):
-            return ak.to_numpy(ak.fill_none(ak.pad_none(arr[b], width, axis=1, clip=True), 0.0)).astype(np.float64)
-
-        px, py, pz, e, q = (dense(b) for b in MOMENTUM_BRANCHES)
-        flags = np.stack([dense(b) for b in FLAGS], -1)
+        px, py, pz, e, q = (padded(arr[b], width) for b in MOMENTUM_BRANCHES)
+        flags = np.stack([padded(arr[b], width) for b in FLAGS], -1)
         require_finite(name, px=px, py=py, pz=pz, energy=e, charge=q, **flat)
 
         onehot = np.stack([flat[b] for b in LABEL_BRANCHES], -1)
