@@ -43,13 +43,6 @@ def time_grid(steps: int) -> np.ndarray:
     return np.linspace(1.0, 0.0, steps + 1, dtype=np.float32)
 
 
-def ddim_step(x_t, v, t, s, mask):
-    """One DDIM update from time ``t`` to ``s`` (both ``(B, 1)``); padded rows stay 0."""
-    x0, eps = predict_x0_eps(x_t, v, t)
-    alpha_s, sigma_s = alpha_sigma(s[:, :, None])
-    return (alpha_s * x0 + sigma_s * eps) * mask[..., None]
-
-
 def _dpm_coefficients(grid: np.ndarray, solver: str) -> dict[str, np.ndarray]:
     """Per-step constants of the update, computed once in float64 (DPM-Solver++(2M) in λ = log α/σ).
 
@@ -96,13 +89,18 @@ def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solve
     times = tf.constant(grid)
 
     def step(i, x, prev_x0):
-        t_b, s_b = ones * times[i], ones * times[i + 1]
-        v = velocity(x, t_b)
-        x0, _ = predict_x0_eps(x, v, t_b)
-        half_r = coef["half_r"][i]
-        d = (1.0 + half_r) * x0 - half_r * prev_x0
-        second = (coef["ratio"][i] * x + coef["gain"][i] * d) * mask[..., None]
-        return i + 1, tf.where(coef["first_order"][i], ddim_step(x, v, t_b, s_b, mask), second), x0
+        t_b = ones * times[i]
+        x0, eps = predict_x0_eps(x, velocity(x, t_b), t_b)
+
+        def ddim():  # x_s = α_s x̂₀ + σ_s ε̂
+            alpha_s, sigma_s = alpha_sigma((ones * times[i + 1])[:, :, None])
+            return alpha_s * x0 + sigma_s * eps
+
+        def dpm2m():
+            half_r = coef["half_r"][i]
+            return coef["ratio"][i] * x + coef["gain"][i] * ((1.0 + half_r) * x0 - half_r * prev_x0)
+
+        return i + 1, tf.cond(coef["first_order"][i], ddim, dpm2m) * mask[..., None], x0
 
     _, x, _ = tf.while_loop(lambda i, *_: i < steps, step, (tf.constant(0), x, tf.zeros_like(x)))
     return x
