@@ -35,11 +35,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from omnilearn import cli  # noqa: E402
+from omnilearn.cli import flags  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = flags.ArgumentParser(description=__doc__)
     ap.add_argument("--processes", default="1,2", help="comma-separated process counts to time")
     ap.add_argument("--mode", default="all", choices=("classifier", "generator", "all"))
     ap.add_argument("--batch", type=int, default=64, help="jets per process and step (paper: 256 per GPU)")
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=0, help="TF threads per process (0: cores / processes)")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/omnilearn_dist_bench"))
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    cli.add_model_args(ap)
+    flags.add_model_args(ap)
     return ap.parse_args(argv)
 
 
@@ -82,9 +82,10 @@ def worker(args: argparse.Namespace) -> None:
     from omnilearn.training.optimizers import make_optimizers
 
     path = args.workdir / f"synthetic_{args.jets}x{args.particles}.h5"
-    loader = JetLoader(path, args.batch, shuffle=True, repeat=True, drop_remainder=True,
-                       rank=ctx.rank, num_workers=ctx.size)
-    cfg = cli.model_config(args).replace(num_classes=loader.num_classes, num_feat=loader.num_features)
+    loader = JetLoader(
+        path, args.batch, shuffle=True, repeat=True, drop_remainder=True, rank=ctx.rank, num_workers=ctx.size
+    )
+    cfg = flags.model_config(args).replace(num_classes=loader.num_classes, num_feat=loader.num_features)
     model = OmniLearn(cfg, mode=args.mode, seed=ctx.rank)
     callbacks: list[keras.callbacks.Callback] = []
     if ctx.distributed:
@@ -109,8 +110,13 @@ def worker(args: argparse.Namespace) -> None:
     timed = args.steps if args.warmup else args.steps - 1
     if ctx.is_root:
         jets_per_s = ctx.size * args.batch * timed / elapsed
-        print("RESULT " + json.dumps({"processes": ctx.size, "threads": threads, "jets_per_s": jets_per_s,
-                                      "step_s": elapsed / timed}), flush=True)
+        print(
+            "RESULT "
+            + json.dumps(
+                {"processes": ctx.size, "threads": threads, "jets_per_s": jets_per_s, "step_s": elapsed / timed}
+            ),
+            flush=True,
+        )
 
 
 def _launch(args: argparse.Namespace, n: int, argv: list[str]) -> dict:
@@ -141,14 +147,18 @@ def main(argv: list[str] | None = None) -> None:
         return worker(args)
     args.workdir.mkdir(parents=True, exist_ok=True)
     _synthetic_file(args, args.jets)
-    print(f"mode {args.mode}, {args.batch} jets/process/step, {args.particles} particles, "
-          f"width {args.projection_dim}, {args.num_layers} layers; {os.cpu_count()} cores")
+    print(
+        f"mode {args.mode}, {args.batch} jets/process/step, {args.particles} particles, "
+        f"width {args.projection_dim}, {args.num_layers} layers; {os.cpu_count()} cores"
+    )
     results = {n: _launch(args, n, argv) for n in counts}
     base = results[counts[0]]["jets_per_s"] / counts[0]
     print(f"{'processes':>9} {'threads':>7} {'jets/s':>10} {'s/step':>8} {'efficiency':>10}")
     for n, r in results.items():
-        print(f"{n:>9} {r['threads']:>7} {r['jets_per_s']:>10.1f} {r['step_s']:>8.3f} "
-              f"{r['jets_per_s'] / (n * base):>10.2f}")
+        print(
+            f"{n:>9} {r['threads']:>7} {r['jets_per_s']:>10.1f} {r['step_s']:>8.3f} "
+            f"{r['jets_per_s'] / (n * base):>10.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ water mark (VmHWM), so the file write is included; the growth during streaming i
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -39,13 +38,15 @@ def write_synthetic(path: Path, num_jets: int, num_particles: int, seed: int = 0
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from omnilearn.cli.flags import ArgumentParser
+
+    ap = ArgumentParser(description=__doc__)
     ap.add_argument("--jets", type=int, default=100_000)
     ap.add_argument("--particles", type=int, default=150)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/omnilearn_bench"))
     ap.add_argument("--epochs", type=int, default=1, help="epochs to stream (the first includes start-up)")
-    ap.add_argument("--no-shuffle", action="store_true", help="stream in file order")
+    ap.add_argument("--no_shuffle", action="store_true", help="stream in file order")
     ap.add_argument("--keep", action="store_true", help="reuse an existing file of the same size")
     ap.add_argument("--trim", type=int, default=0, help="trim_padding multiple, as in training (0: off)")
     ap.add_argument("--bucket", action="store_true", help="batches of similar multiplicity (needs shuffling)")
@@ -60,9 +61,11 @@ def main() -> None:
         print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
 
     loader = JetLoader(path, args.batch, shuffle=not args.no_shuffle, trim_padding=args.trim, bucket=args.bucket)
-    print(f"loader: batch {args.batch}, chunk {loader.chunk_size}, shuffle buffer "
-          f"{loader.shuffle_buffer if loader.shuffle else 0}, trim {args.trim}, bucket {int(args.bucket)}, "
-          f"{loader.steps_per_epoch} steps/epoch")
+    print(
+        f"loader: batch {args.batch}, chunk {loader.chunk_size}, shuffle buffer "
+        f"{loader.shuffle_buffer if loader.shuffle else 0}, trim {args.trim}, bucket {int(args.bucket)}, "
+        f"{loader.steps_per_epoch} steps/epoch"
+    )
     ds = loader.dataset()
     rss0 = peak_stream = _vm_kib("VmRSS")
     for epoch in range(args.epochs):
@@ -73,9 +76,14 @@ def main() -> None:
             peak_stream = max(peak_stream, _vm_kib("VmRSS"))
         dt = time.perf_counter() - t0
         assert seen == args.jets, (seen, args.jets)
-        print(f"epoch {epoch}: {seen} jets in {dt:.2f} s: {seen / dt:,.0f} jets/s, {seen / dt / args.batch:,.0f} batches/s")
-    print(f"RSS growth while streaming: {(peak_stream - rss0) / 1024:.0f} MiB; "
-          f"peak RSS of the process (includes writing the file and TF): {_vm_kib('VmHWM') / 1024:.0f} MiB")
+        print(
+            f"epoch {epoch}: {seen} jets in {dt:.2f} s: {seen / dt:,.0f} jets/s, "
+            f"{seen / dt / args.batch:,.0f} batches/s"
+        )
+    print(
+        f"RSS growth while streaming: {(peak_stream - rss0) / 1024:.0f} MiB; "
+        f"peak RSS of the process (includes writing the file and TF): {_vm_kib('VmHWM') / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

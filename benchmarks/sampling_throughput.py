@@ -1,7 +1,7 @@
 """Diffusion sampling cost per jet vs the number of sampler steps (OmniLearn's generator head).
 
     python benchmarks/sampling_throughput.py                          # paper model, 4/16/64 steps (DPM-Solver++ 2M)
-    python benchmarks/sampling_throughput.py --sample-steps 8,32 --guidance 1 --trim 0,16
+    python benchmarks/sampling_throughput.py --sample_steps 8,32 --guidance 1 --trim 0,16
 
 Generates the particles of ``--batch`` jets (multiplicity ~N(40, 16) padded to
 ``--particles``; jet features and labels as conditions) with

@@ -2,7 +2,7 @@
 
     python benchmarks/train_throughput.py                              # paper model, modes all + classifier
     python benchmarks/train_throughput.py --modes all --trim 0,16 --jit 0,1 --steps 10
-    python benchmarks/train_throughput.py --model-size quickstart --particles 64 --batch 64
+    python benchmarks/train_throughput.py --model_size quickstart --particles 64 --batch 64
     python benchmarks/train_throughput.py --data data/pythia/train.h5  # real (Pythia) jets via the loader
 
 Generated jets: multiplicity ~N(40, 16) padded to ``--particles`` (150), 13 features,

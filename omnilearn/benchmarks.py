@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -37,14 +37,18 @@ def synthetic_chunk(rng: np.random.Generator, n: int, num_particles: int, num_cl
     data[..., 7] = rng.integers(-1, 2, (n, num_particles))
     data[np.arange(n)[:, None], np.arange(num_particles)[None, :], 8 + rng.integers(0, 5, (n, num_particles))] = 1.0
     data[~real] = 0.0
-    jet = np.stack(
-        [rng.uniform(500, 1000, n), rng.uniform(-2, 2, n), rng.uniform(0, 250, n), mult], axis=-1
-    ).astype(np.float32)
+    jet = np.stack([rng.uniform(500, 1000, n), rng.uniform(-2, 2, n), rng.uniform(0, 250, n), mult], axis=-1).astype(
+        np.float32
+    )
     return data, jet, rng.integers(0, num_classes, n).astype(np.int32)
 
 
 def synthetic_batches(
-    num_batches: int, batch: int, num_particles: int = 150, num_classes: int = 10, seed: int = 0,
+    num_batches: int,
+    batch: int,
+    num_particles: int = 150,
+    num_classes: int = 10,
+    seed: int = 0,
     bucket: bool = False,
 ) -> list[dict[str, np.ndarray]]:
     """Model-ready batches (normalised real particles, zero padding) of generated jets.
@@ -61,7 +65,7 @@ def synthetic_batches(
     if bucket:
         order = np.argsort((np.abs(data).sum(-1) > 0).sum(1), kind="stable")
         starts = ((np.arange(num_batches) + 0.5) / num_batches * (pool - batch)).astype(int)
-        rows = np.concatenate([order[a:a + batch] for a in starts])
+        rows = np.concatenate([order[a : a + batch] for a in starts])
         data, jet, pid = data[rows], jet[rows], pid[rows]
     mask = (np.abs(data).sum(-1) > 0).astype(np.float32)
     real = data[mask > 0]
@@ -69,10 +73,13 @@ def synthetic_batches(
     data = ((data - real.mean(0)) / std * mask[..., None]).astype(np.float32)
     jet = ((jet - jet.mean(0)) / jet.std(0)).astype(np.float32)
     arrays = {
-        "particles": data, "mask": mask, "jet": jet,
-        "label": np.eye(num_classes, dtype=np.float32)[pid], "weight": np.ones(len(pid), np.float32),
+        "particles": data,
+        "mask": mask,
+        "jet": jet,
+        "label": np.eye(num_classes, dtype=np.float32)[pid],
+        "weight": np.ones(len(pid), np.float32),
     }
-    return [{k: v[i * batch:(i + 1) * batch] for k, v in arrays.items()} for i in range(num_batches)]
+    return [{k: v[i * batch : (i + 1) * batch] for k, v in arrays.items()} for i in range(num_batches)]
 
 
 def batch_dataset(batches: list[dict[str, np.ndarray]], trim: int = 0):
@@ -101,10 +108,14 @@ class Timing:
 
     def row(self) -> dict:
         mean = self.batch * len(self.step_seconds) / float(np.sum(self.step_seconds))
-        return {"jets_per_s_mean": round(mean, 2),
-                **{f"jets_per_s_{k}": round(v, 2) for k, v in self.jets_per_s().items()},
-                "step_s_median": round(float(np.median(self.step_seconds)), 4),
-                "warmup_s": round(self.warmup_seconds, 1), "steps": len(self.step_seconds), "batch": self.batch}
+        return {
+            "jets_per_s_mean": round(mean, 2),
+            **{f"jets_per_s_{k}": round(v, 2) for k, v in self.jets_per_s().items()},
+            "step_s_median": round(float(np.median(self.step_seconds)), 4),
+            "warmup_s": round(self.warmup_seconds, 1),
+            "steps": len(self.step_seconds),
+            "batch": self.batch,
+        }
 
 
 def time_training(model, dataset, steps: int, warmup: int, batch: int) -> Timing:
@@ -163,11 +174,18 @@ def format_table(rows: list[dict], keys: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main(doc: str, run: Callable[[argparse.Namespace], list[dict]], argv: list[str] | None = None,
-         extra_args: Callable[[argparse.ArgumentParser], None] | None = None, **defaults) -> None:
+def main(
+    doc: str,
+    run: Callable[[argparse.Namespace], list[dict]],
+    argv: list[str] | None = None,
+    extra_args: Callable[[argparse.ArgumentParser], None] | None = None,
+    **defaults,
+) -> None:
     """A benchmark script: parse the shared flags (plus ``extra_args``, with ``defaults``), time
     with ``run``, print the table and append it to ``--json``."""
-    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .cli.flags import ArgumentParser
+
+    ap = ArgumentParser(description=doc)
     add_args(ap)
     if extra_args:
         extra_args(ap)
@@ -178,15 +196,15 @@ def main(doc: str, run: Callable[[argparse.Namespace], list[dict]], argv: list[s
 
 def add_sampling_args(parser) -> None:
     """Flags of the sampling benchmark (on top of :func:`add_args`)."""
-    parser.add_argument("--sample-steps", default="4,16,64", help="comma-separated sampler step counts")
+    parser.add_argument("--sample_steps", default="4,16,64", help="comma-separated sampler step counts")
     parser.add_argument("--repeats", type=int, default=1, help="extra batches whose cost is measured")
     parser.add_argument("--solver", default="dpm2m", choices=("dpm2m", "ddim"), help="sampler (same cost per step)")
     parser.add_argument("--guidance", type=float, default=0.0, help="classifier-free guidance strength w")
 
 
 def add_args(parser) -> None:
-    """Flags shared by the training and inference benchmarks (model flags come from :mod:`omnilearn.cli`)."""
-    from . import cli
+    """Flags shared by the training and inference benchmarks (model flags: :mod:`omnilearn.cli.flags`)."""
+    from .cli import flags
 
     g = parser.add_argument_group("benchmark")
     g.add_argument("--modes", default="all,classifier", help="comma-separated training modes to time")
@@ -197,14 +215,21 @@ def add_args(parser) -> None:
     g.add_argument("--steps", type=int, default=10, help="timed steps")
     g.add_argument("--distinct", type=int, default=4, help="distinct generated batches, cycled (warm-up = one pass)")
     g.add_argument("--data", nargs="*", help="unified files (e.g. data/pythia/train.h5) instead of generated jets")
-    g.add_argument("--model-size", choices=("paper", "quickstart"), default="paper",
-                   help="paper: the paper's configuration (or the model flags); quickstart: its small PET")
+    g.add_argument(
+        "--model_size",
+        choices=("paper", "quickstart"),
+        default="paper",
+        help="paper: the paper's configuration (or the model flags); quickstart: its small PET",
+    )
     g.add_argument("--threads", type=int, default=0, help="TF intra-op threads (0: TF's default)")
-    g.add_argument("--bucket", action="store_true",
-                   help="batches of similar multiplicity, as the loader's bucket option draws them")
-    g.add_argument("--mixed-precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
+    g.add_argument(
+        "--bucket",
+        action="store_true",
+        help="batches of similar multiplicity, as the loader's bucket option draws them",
+    )
+    g.add_argument("--mixed_precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
     g.add_argument("--json", help="append the result rows to this JSON-lines file")
-    cli.add_model_args(parser)
+    flags.add_model_args(parser)
 
 
 def _split(text: str, cast=int) -> list:
@@ -213,7 +238,7 @@ def _split(text: str, cast=int) -> list:
 
 def configurations(args) -> list[dict]:
     """Every (mode, trim, jit) combination the flags ask for, with its model configuration."""
-    from . import cli
+    from .cli import flags
     from .workflows.quickstart import QuickstartConfig
 
     modes = _split(args.modes, str)
@@ -223,7 +248,7 @@ def configurations(args) -> list[dict]:
     out = []
     for mode in modes:
         args.mode = mode
-        cfg = cli.model_config(args)  # feature drop 0.2 in mode 'all', as when training
+        cfg = flags.model_config(args)  # feature drop 0.2 in mode 'all', as when training
         if args.model_size == "quickstart":
             cfg = QuickstartConfig().model.replace(feature_drop=cfg.feature_drop)
         for trim in _split(args.trim):
@@ -237,9 +262,17 @@ def _inputs(args, trim: int, num_classes: int = 10):
     if args.data:
         from .data.loader import JetLoader
 
-        loader = JetLoader(args.data, args.batch, shuffle=True, repeat=True, drop_remainder=True,
-                           num_particles=args.particles, trim_padding=trim, num_classes=num_classes,
-                           bucket=args.bucket)
+        loader = JetLoader(
+            args.data,
+            args.batch,
+            shuffle=True,
+            repeat=True,
+            drop_remainder=True,
+            num_particles=args.particles,
+            trim_padding=trim,
+            num_classes=num_classes,
+            bucket=args.bucket,
+        )
         return loader.dataset(), max(args.distinct, 3)
     batches = synthetic_batches(args.distinct, args.batch, args.particles, num_classes, bucket=args.bucket)
     return batch_dataset(batches, trim), args.distinct
@@ -278,9 +311,16 @@ def run_training(args) -> list[dict]:
     from .config import TrainConfig
 
     def timed(c, model_cfg, dataset, warmup):
-        train_cfg = TrainConfig(mode=c["mode"], batch=args.batch, epoch=1, warm_epoch=0, jit_compile=c["jit"],
-                                fine_tune=c["mode"] == "classifier", trim_padding=c["trim"],
-                                mixed_precision=args.mixed_precision)
+        train_cfg = TrainConfig(
+            mode=c["mode"],
+            batch=args.batch,
+            epoch=1,
+            warm_epoch=0,
+            jit_compile=c["jit"],
+            fine_tune=c["mode"] == "classifier",
+            trim_padding=c["trim"],
+            mixed_precision=args.mixed_precision,
+        )
         model = training_model(model_cfg, train_cfg, warmup + args.steps)
         return time_training(model, dataset, args.steps, warmup, args.batch)
 
@@ -302,10 +342,18 @@ def run_inference(args) -> list[dict]:
 
 
 def _row(kind: str, args, c: dict, timing: Timing) -> dict:
-    return {"what": kind, "mode": c["mode"], "trim": c["trim"], "jit": int(c["jit"]),
-            "model": args.model_size, "particles": args.particles, "bucket": int(args.bucket),
-            "bf16": int(args.mixed_precision),
-            "inputs": "files" if args.data else "generated", **timing.row()}
+    return {
+        "what": kind,
+        "mode": c["mode"],
+        "trim": c["trim"],
+        "jit": int(c["jit"]),
+        "model": args.model_size,
+        "particles": args.particles,
+        "bucket": int(args.bucket),
+        "bf16": int(args.mixed_precision),
+        "inputs": "files" if args.data else "generated",
+        **timing.row(),
+    }
 
 
 def report(rows: list[dict], json_path: str | None = None) -> None:
@@ -345,10 +393,20 @@ def run_sampling(args) -> list[dict]:
         reps = max(1, args.repeats)
         sample_particles(model, batch["jet"], batch["label"], mask, steps=1, progress=False)  # one-time set-up
         for steps in _split(args.sample_steps):
-            def sample(copies):
+
+            def sample(copies, model=model, batch=batch, mask=mask, steps=steps):
                 tile = lambda a: np.concatenate([a] * copies)  # noqa: E731
-                sample_particles(model, tile(batch["jet"]), tile(batch["label"]), tile(mask), steps=steps,
-                                 guidance=args.guidance, solver=args.solver, batch_size=args.batch, progress=False)
+                sample_particles(
+                    model,
+                    tile(batch["jet"]),
+                    tile(batch["label"]),
+                    tile(mask),
+                    steps=steps,
+                    guidance=args.guidance,
+                    solver=args.solver,
+                    batch_size=args.batch,
+                    progress=False,
+                )
 
             # Every call traces anew; the difference of two calls is the cost of `reps` batches.
             # The first call of a step count is untimed (its trace was slower than later ones).
@@ -360,11 +418,21 @@ def run_sampling(args) -> list[dict]:
             sample(1 + reps)
             t2 = time.perf_counter()
             per_batch = ((t2 - t1) - (t1 - t0)) / reps
-            rows.append({"what": "sampling", "solver": args.solver, "steps": steps, "guidance": args.guidance,
-                         "trim": c["trim"],
-                         "particles_kept": mask.shape[1], "model": args.model_size, "batch": args.batch,
-                         "s_per_jet": round(per_batch / args.batch, 4), "jets_per_s": round(args.batch / per_batch, 2),
-                         "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
-                         "first_call_s": round(t0 - ta, 1)})
+            rows.append(
+                {
+                    "what": "sampling",
+                    "solver": args.solver,
+                    "steps": steps,
+                    "guidance": args.guidance,
+                    "trim": c["trim"],
+                    "particles_kept": mask.shape[1],
+                    "model": args.model_size,
+                    "batch": args.batch,
+                    "s_per_jet": round(per_batch / args.batch, 4),
+                    "jets_per_s": round(args.batch / per_batch, 2),
+                    "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
+                    "first_call_s": round(t0 - ta, 1),
+                }
+            )
             print(rows[-1], flush=True)
     return rows

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from .data.features import JET_FEATURES, NUM_KINEMATIC_FEATURES, NUM_PARTICLE_FEATURES
 
+#: Model variants: ``paper`` (the paper's description, padding invariant; the default) and
+#: ``upstream`` (the forward pass of the authors' released code, for their checkpoints).
+VARIANTS: tuple[str, ...] = ("paper", "upstream")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -22,8 +26,16 @@ class ModelConfig:
     ``tests/test_model.py``): 4 attention heads; transformer MLPs widen to 2x the width;
     the time embedding uses 64 Fourier features; layer normalisation is per particle so that
     padded particles never leak into real ones.
+
+    ``variant="upstream"`` computes the authors' released forward pass instead (see
+    :mod:`omnilearn.models.pet`); :meth:`upstream` gives the configuration of their JetClass
+    checkpoint.  ``jet_regression`` adds their Dense(num_jet) jet-regression output beside the
+    logits and, in mode ``all``, its loss (off by default: the paper's loss, Eq. 2, has no
+    such term).
     """
 
+    variant: str = "paper"
+    jet_regression: bool = False
     num_feat: int = NUM_PARTICLE_FEATURES
     num_jet: int = len(JET_FEATURES)
     num_classes: int = 10
@@ -43,24 +55,49 @@ class ModelConfig:
     class_drop: float = 0.1
     dropout: float = 0.0
     num_fourier: int = 64
+    #: the generator diffuses the first ``num_diffusion`` particle features in the authors' order
+    #: (Δη, Δφ, log(1 − pT/pT,jet), log pT, …; :func:`~omnilearn.data.features.diffused_columns`);
+    #: the others are zero in x̂ and outside the loss. The paper is silent: 3, as the authors.
+    num_diffusion: int = 3
+    #: decay of the exponential moving averages of the body and generator head weights, kept in
+    #: the checkpoint and used by the sampler; 0: none. The paper is silent: 0.999, as the authors.
+    ema: float = 0.999
 
-    def replace(self, **changes) -> "ModelConfig":
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+        if not 1 <= self.num_diffusion <= self.num_feat:
+            raise ValueError(f"num_diffusion must be in 1..{self.num_feat}, got {self.num_diffusion}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+
+    @classmethod
+    def upstream(cls, **changes) -> ModelConfig:
+        """The configuration of the authors' released JetClass checkpoint (their feature drop
+        0.1; label drop 0.1; the jet-regression output), in the upstream variant."""
+        return cls(variant="upstream", jet_regression=True, feature_drop=0.1, class_drop=0.1).replace(**changes)
+
+    def replace(self, **changes) -> ModelConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
+    def from_dict(cls, d: dict) -> ModelConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+#: Training modes: which heads are trained (``all``: classifier, generator and smeared classifier).
+MODES: tuple[str, ...] = ("classifier", "generator", "all")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings (paper defaults for pretraining on one worker)."""
 
-    mode: str = "all"  # "classifier", "generator" or "all"
+    mode: str = "all"  # one of MODES
     batch: int = 256
     epoch: int = 200
     warm_epoch: int = 3
@@ -84,5 +121,5 @@ class TrainConfig:
     #: bfloat16 compute with float32 weights (keras mixed_bfloat16; for GPUs, not exact)
     mixed_precision: bool = False
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)

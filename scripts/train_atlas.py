@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""ATLAS top tagging (Table IV; --small for the 4M-jet subset): `finetune.py --dataset atlas`; --fine_tune for OmniLearn."""
+"""ATLAS top tagging (Table IV; --small: 4M-jet subset): `omnilearn finetune --dataset atlas ARGS`."""
+
 import sys
 
-from finetune import main
+from omnilearn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["--dataset", "atlas", *sys.argv[1:]]))
+    sys.exit(main(["finetune", "--dataset", "atlas", *sys.argv[1:]]))

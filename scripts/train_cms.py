@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""CMS Open Data quark/gluon (Table III): `finetune.py --dataset cms`; --fine_tune for OmniLearn."""
+"""CMS Open Data quark/gluon (Table III): `omnilearn finetune --dataset cms ARGS`."""
+
 import sys
 
-from finetune import main
+from omnilearn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["--dataset", "cms", *sys.argv[1:]]))
+    sys.exit(main(["finetune", "--dataset", "cms", *sys.argv[1:]]))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""H1 DIS Rapgap vs Djangoh (Table V): `finetune.py --dataset h1`; --fine_tune for OmniLearn."""
+"""H1 DIS Rapgap vs Djangoh (Table V): `omnilearn finetune --dataset h1 ARGS`."""
+
 import sys
 
-from finetune import main
+from omnilearn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["--dataset", "h1", *sys.argv[1:]]))
+    sys.exit(main(["finetune", "--dataset", "h1", *sys.argv[1:]]))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Quark/gluon (Table II): `finetune.py --dataset qg`; --fine_tune for OmniLearn."""
+"""Quark/gluon (Table II): `omnilearn finetune --dataset qg ARGS`; --fine_tune for OmniLearn."""
+
 import sys
 
-from finetune import main
+from omnilearn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["--dataset", "qg", *sys.argv[1:]]))
+    sys.exit(main(["finetune", "--dataset", "qg", *sys.argv[1:]]))

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
-"""Top tagging (Table I): `finetune.py --dataset top`; --fine_tune for OmniLearn."""
+"""Top tagging (Table I): `omnilearn finetune --dataset top ARGS`; --fine_tune for OmniLearn."""
+
 import sys
 
-from finetune import main
+from omnilearn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(["--dataset", "top", *sys.argv[1:]]))
+    sys.exit(main(["finetune", "--dataset", "top", *sys.argv[1:]]))

@@ -3,7 +3,7 @@
 # Each template is both the submitter and the batch script:
 #   * outside a job (no SLURM_JOB_ID) it submits itself with `sbatch`, turning the variables
 #     NODES / ACCOUNT / QOS / WALLTIME into sbatch options (#SBATCH lines cannot read variables);
-#   * inside the job it loads the environment and runs `srun python scripts/train.py ...`.
+#   * inside the job it loads the environment and runs `srun python -m omnilearn train ...`.
 # With OMNILEARN_DRY_RUN=1 nothing is submitted or run: both the sbatch command and the
 # commands the job would run are printed, exactly (shell-quoted).
 #
@@ -63,7 +63,8 @@ submit_or_continue() {
 
 # Defaults of the jobs that start from the pretrained model (finetune.sh, jetnet.sh): sets
 # NODES, WALLTIME, DATA_DIR, RUNS_DIR, PRETRAINED, and run_name/start: "omnilearn" with
-# --fine_tune --pretrained, or "scratch" with nothing when FROM_SCRATCH=1.
+# --fine_tune --pretrained, or "scratch" with nothing when FROM_SCRATCH=1. The run folders follow
+# the command line's rule: RUNS_DIR/pretrain, RUNS_DIR/<dataset>_<run_name>.
 fine_tune_defaults() {
     NODES=${SLURM_NNODES:-${NODES:-1}}
     WALLTIME=${WALLTIME:-06:00:00}
@@ -79,7 +80,8 @@ fine_tune_defaults() {
     fi
 }
 
-# Load the software environment and set LAUNCH: the srun prefix for one task per GPU.
+# Load the software environment and set LAUNCH (the srun prefix for one task per GPU) and
+# OMNILEARN (the command: this repository's `python -m omnilearn`).
 setup_env() {
     local nodes=$1
     case "$OMNILEARN_ENV" in
@@ -108,14 +110,15 @@ setup_env() {
     LAUNCH=(srun -N "$nodes" --ntasks-per-node="$GPUS_PER_NODE" --gpus-per-task=1
             --cpus-per-task="$CPUS_PER_TASK" --gpu-bind=none)
     [ "$OMNILEARN_ENV" = shifter ] && LAUNCH+=(--mpi=pmi2)
+    OMNILEARN=("${PYTHON[@]}" -m omnilearn)
     export HDF5_USE_FILE_LOCKING=FALSE  # many readers of the same files on Lustre
     export TF_CPP_MIN_LOG_LEVEL=2
 }
 
 # Run a command (the training step) so that the USR1 sent 120 s before the time limit
-# requeues the job.  Checkpoints are written after every epoch and scripts/train.py resumes
-# from `last`, so the requeued job reruns the same command and loses at most the epoch in
-# progress.
+# requeues the job.  Checkpoints are written after every epoch and `omnilearn train|finetune`
+# resume from `last`, so the requeued job reruns the same command and loses at most the epoch
+# in progress.
 run_requeueable() {
     if dry_run; then
         run "$@"

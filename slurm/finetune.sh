@@ -4,19 +4,17 @@
 # (the "PET classifier (scratch)" rows of the paper's Tables I-V).
 #
 #   bash slurm/finetune.sh top                      # submits itself; TASK may also be a variable
-#   NODES=2 bash slurm/finetune.sh qg --epoch 5     # extra arguments go to the training script
+#   NODES=2 bash slurm/finetune.sh qg --epoch 5     # extra arguments go to `omnilearn finetune`
 #   FROM_SCRATCH=1 bash slurm/finetune.sh top       # the from-scratch baseline
 #   OMNILEARN_DRY_RUN=1 bash slurm/finetune.sh cms  # print the commands, run nothing
 #
 # TASK: top, qg, cms, atlas, atlas_small, h1, toptag_pythia (omnilearn.evaluation.tasks).
-# Training runs scripts/finetune.py, i.e. scripts/train.py --mode classifier with the task's
-# recipe from the authors' published commands as defaults (epochs, warm-up, patience, weight
-# decay, body learning-rate factor) and --fine_tune --pretrained PRETRAINED; it writes
-# RUNS_DIR/<task>_omnilearn (or <task>_scratch), the names the evaluation reads.  Without
-# scripts/finetune.py it falls back to scripts/train.py --mode classifier with the generic
-# recipe (10 epochs, weight decay 0.1).
-# Evaluation (one GPU): scripts/evaluate_classifiers.py --dataset TASK --runs <run>
-# --data_dir DATA_DIR --runs_dir RUNS_DIR $EVAL_ARGS, skipped with a message if absent.
+# Training runs `omnilearn finetune --dataset TASK` with the task's recipe from the authors'
+# published commands as defaults (epochs, warm-up, patience, weight decay, body learning-rate
+# factor; omnilearn/recipes.py) and --fine_tune --pretrained PRETRAINED; it writes
+# RUNS_DIR/<task>_omnilearn (or <task>_scratch), the folders the evaluation reads.
+# Evaluation (one GPU): `omnilearn evaluate --dataset TASK --runs <run> --data_dir DATA_DIR
+# --runs_dir RUNS_DIR $EVAL_ARGS` (the particle count is read from the checkpoint).
 #
 # Variables (defaults): NODES (1 = 4 GPUs), ACCOUNT, QOS (regular), WALLTIME (06:00:00),
 # DATA_DIR (<repo>/data), RUNS_DIR (<repo>/runs), PRETRAINED (RUNS_DIR/pretrain/best),
@@ -40,7 +38,7 @@ set -euo pipefail
 
 REPO=${OMNILEARN_DIR:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}}
 REPO=$(cd "$REPO" && pwd)
-[ -f "$REPO/scripts/train.py" ] || { echo "no scripts/train.py under $REPO: submit from the repository root" >&2; exit 2; }
+[ -f "$REPO/omnilearn/cli/__init__.py" ] || { echo "no omnilearn package under $REPO: submit from the repository root" >&2; exit 2; }
 source "$REPO/slurm/common.sh"
 
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
@@ -55,19 +53,9 @@ submit_or_continue "$REPO/slurm/finetune.sh" "omnilearn-ft-$TASK" "$NODES" "$TAS
 
 setup_env "$NODES"
 cd "$REPO"
-if [ -f scripts/finetune.py ]; then
-    train=(scripts/finetune.py --dataset "$TASK" --runs_dir "$RUNS_DIR")
-else
-    train=(scripts/train.py --dataset "$TASK" --outdir "$RUNS_DIR/${TASK}_$run_name" --mode classifier
-           --batch 256 --epoch 10 --warm_epoch 3 --stop_epoch 3 --lr 3e-5 --wd 0.1)
-fi
-run_requeueable "${LAUNCH[@]}" "${PYTHON[@]}" "${train[@]}" --data_dir "$DATA_DIR" "${start[@]}" "$@"
+run_requeueable "${LAUNCH[@]}" "${OMNILEARN[@]}" finetune --dataset "$TASK" --data_dir "$DATA_DIR" \
+    --runs_dir "$RUNS_DIR" "${start[@]}" "$@"
 
-if [ -f scripts/evaluate_classifiers.py ]; then
-    # shellcheck disable=SC2086  # EVAL_ARGS is a list of words
-    run srun -N 1 -n 1 --gpus-per-task=1 --cpus-per-task="$CPUS_PER_TASK" "${PYTHON[@]}" \
-        scripts/evaluate_classifiers.py --dataset "$TASK" --runs "$run_name" \
-        --data_dir "$DATA_DIR" --runs_dir "$RUNS_DIR" ${EVAL_ARGS:-}
-else
-    echo "# scripts/evaluate_classifiers.py not found: evaluation skipped (checkpoints in $RUNS_DIR/${TASK}_$run_name)"
-fi
+# shellcheck disable=SC2086  # EVAL_ARGS is a list of words
+run srun -N 1 -n 1 --gpus-per-task=1 --cpus-per-task="$CPUS_PER_TASK" "${OMNILEARN[@]}" evaluate \
+    --dataset "$TASK" --runs "$run_name" --data_dir "$DATA_DIR" --runs_dir "$RUNS_DIR" ${EVAL_ARGS:-}

@@ -4,21 +4,21 @@
 #
 #   bash slurm/jetnet.sh jetnet30                     # submits itself; DATASET may also be a variable
 #   FROM_SCRATCH=1 bash slurm/jetnet.sh jetnet150     # the "PET generator" rows
-#   bash slurm/jetnet.sh jetnet30 --epoch 100         # extra arguments go to scripts/train_jetnet.py
+#   bash slurm/jetnet.sh jetnet30 --epoch 100         # extra arguments go to `omnilearn finetune`
 #   OMNILEARN_DRY_RUN=1 bash slurm/jetnet.sh jetnet30 # print the commands, run nothing
 #
-# Training: scripts/train_jetnet.py (data-parallel over the job's GPUs; rank 0 first trains the
-# jet-level model into RUNS_DIR/<dataset>_jets unless it is there, so both runs share it),
-# writing RUNS_DIR/<dataset>_omnilearn (or _scratch); it requeues itself before the time limit
-# and resumes from `last`, like pretrain.sh.  Then, on one GPU: scripts/sample_jetnet.py with
-# the jet model's jets and with the validation split's jets (--ideal) into
-# SAMPLES_DIR/<dataset>_<run>[_ideal], and scripts/evaluate_jetnet.py on every sample directory
-# of this dataset present by then (run the scratch job too to get both rows), beside the
-# paper's numbers, into RESULTS_DIR and plots into PLOTS_DIR.
+# Training: `omnilearn finetune --dataset DATASET` (data-parallel over the job's GPUs; rank 0
+# first trains the jet-level model into RUNS_DIR/<dataset>_jets unless it is there, so both runs
+# share it), writing RUNS_DIR/<dataset>_omnilearn (or _scratch); it requeues itself before the
+# time limit and resumes from `last`, like pretrain.sh.  Then, on one GPU: `omnilearn sample`
+# with the jet model's jets and with the validation split's jets (--ideal) into
+# SAMPLES_DIR/<dataset>_<run>[_ideal], and `omnilearn evaluate` on every sample folder of this
+# dataset present by then (run the scratch job too to get both rows), beside the paper's
+# numbers, into RESULTS_DIR and plots into PLOTS_DIR.
 #
 # Variables (defaults): NODES (1 = 4 GPUs), ACCOUNT, QOS (regular), WALLTIME (06:00:00),
 # DATA_DIR (<repo>/data), RUNS_DIR (<repo>/runs), SAMPLES_DIR (<repo>/samples),
-# RESULTS_DIR (<repo>/results), PLOTS_DIR (<repo>/plots), PRETRAINED (RUNS_DIR/pretrain/best),
+# RESULTS_DIR (<repo>/plots/jetnet), PLOTS_DIR (<repo>/plots/jetnet), PRETRAINED (RUNS_DIR/pretrain/best),
 # FROM_SCRATCH (0), SAMPLE_ARGS (e.g. "--steps 128"), OMNILEARN_ENV (see slurm/common.sh).
 #
 #SBATCH -C gpu
@@ -37,7 +37,7 @@ set -euo pipefail
 
 REPO=${OMNILEARN_DIR:-${SLURM_SUBMIT_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}}
 REPO=$(cd "$REPO" && pwd)
-[ -f "$REPO/scripts/train_jetnet.py" ] || { echo "no scripts/train_jetnet.py under $REPO: submit from the repository root" >&2; exit 2; }
+[ -f "$REPO/omnilearn/cli/__init__.py" ] || { echo "no omnilearn package under $REPO: submit from the repository root" >&2; exit 2; }
 source "$REPO/slurm/common.sh"
 
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
@@ -52,34 +52,24 @@ esac
 
 fine_tune_defaults
 SAMPLES_DIR=${SAMPLES_DIR:-$REPO/samples}
-RESULTS_DIR=${RESULTS_DIR:-$REPO/results}
-PLOTS_DIR=${PLOTS_DIR:-$REPO/plots}
+RESULTS_DIR=${RESULTS_DIR:-$REPO/plots/jetnet}
+PLOTS_DIR=${PLOTS_DIR:-$REPO/plots/jetnet}
 
 submit_or_continue "$REPO/slurm/jetnet.sh" "omnilearn-$DATASET-$run_name" "$NODES" "$DATASET" "$@"
 
 setup_env "$NODES"
 cd "$REPO"
-run_requeueable "${LAUNCH[@]}" "${PYTHON[@]}" scripts/train_jetnet.py --dataset "$DATASET" \
+run_requeueable "${LAUNCH[@]}" "${OMNILEARN[@]}" finetune --dataset "$DATASET" \
     --data_dir "$DATA_DIR" --runs_dir "$RUNS_DIR" "${start[@]}" "$@"
 
 ONE_GPU=(srun -N 1 -n 1 --gpus-per-task=1 --cpus-per-task="$CPUS_PER_TASK")
 for ideal in "" --ideal; do
     # shellcheck disable=SC2086  # SAMPLE_ARGS is a list of words
-    run "${ONE_GPU[@]}" "${PYTHON[@]}" scripts/sample_jetnet.py --dataset "$DATASET" --data_dir "$DATA_DIR" \
-        --run "$RUNS_DIR/${DATASET}_$run_name" --outdir "$SAMPLES_DIR/${DATASET}_$run_name${ideal:+_ideal}" \
-        $ideal ${SAMPLE_ARGS:-}
+    run "${ONE_GPU[@]}" "${OMNILEARN[@]}" sample --dataset "$DATASET" --data_dir "$DATA_DIR" \
+        --runs_dir "$RUNS_DIR" --run "$run_name" --samples_dir "$SAMPLES_DIR" $ideal ${SAMPLE_ARGS:-}
 done
 
-# Every sample directory of this dataset written so far, under the paper's row labels.
-samples=()
-declare -A labels=([omnilearn]=OmniLearn [scratch]="PET generator")
-for run in omnilearn scratch; do
-    for suffix in "" _ideal; do
-        dir=$SAMPLES_DIR/${DATASET}_$run$suffix
-        if [ -d "$dir" ] || { dry_run && [ "$run" = "$run_name" ]; }; then
-            samples+=("${labels[$run]}${suffix:+ (Ideal)}=$dir")
-        fi
-    done
-done
-run "${ONE_GPU[@]}" "${PYTHON[@]}" scripts/evaluate_jetnet.py --dataset "$DATASET" --data_dir "$DATA_DIR" \
-    --outdir "$RESULTS_DIR" --plots "$PLOTS_DIR" --samples "${samples[@]}"
+# Every sample folder SAMPLES_DIR/<dataset>_{omnilearn,scratch}[_ideal] written by then, under
+# the paper's row labels.
+run "${ONE_GPU[@]}" "${OMNILEARN[@]}" evaluate --dataset "$DATASET" --data_dir "$DATA_DIR" \
+    --runs_dir "$RUNS_DIR" --samples_dir "$SAMPLES_DIR" --results_dir "$RESULTS_DIR" --plot_dir "$PLOTS_DIR"

@@ -7,7 +7,7 @@ Two phases, each recording what the test checks into ``<probe>/`` (never into ``
 1. ``sgd_rank<r>.npz``: the first (unshuffled) batch of this rank's shard, the weights after
    the initial broadcast and after one SGD step of a data-parallel model; the test repeats
    that step in one process on both ranks' batches concatenated.
-2. ``train_rank<r>.npz``: a real run of ``scripts/train.py`` (LION, mode classifier, 2 epochs)
+2. ``train_rank<r>.npz``: a real run of ``omnilearn train`` (LION, mode classifier, 2 epochs)
    with, for every step, this rank's weights and the normalised jet pT of the batch it
    trained on (identifies the jets), and ``writes_rank<r>.txt``: every file-system write
    this process made under ``<out>`` (Python audit events).
@@ -26,18 +26,24 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
+import omnilearn.training.run as run_module  # noqa: E402
 from omnilearn.config import ModelConfig  # noqa: E402
 from omnilearn.data.loader import JetLoader  # noqa: E402
 from omnilearn.models.omnilearn import OmniLearn  # noqa: E402
 from omnilearn.training import distributed  # noqa: E402
-import omnilearn.training.run as run_module  # noqa: E402
 
 #: The tiny model of the test (also built by the test for the single-process reference).
-TINY = dict(projection_dim=16, num_layers=1, num_heads=2, K=3, num_class_layers=1, num_gen_layers=1,
-            num_fourier=16, feature_drop=0.0, dropout=0.0)
+TINY = dict(
+    projection_dim=16,
+    num_layers=1,
+    num_heads=2,
+    K=3,
+    num_class_layers=1,
+    num_gen_layers=1,
+    num_fourier=16,
+    feature_drop=0.0,
+    dropout=0.0,
+)
 SGD_LR = 0.5
 
 
@@ -64,17 +70,27 @@ class Probe(keras.callbacks.Callback):
 
 
 def sgd_phase(ctx: distributed.DistContext, data: Path, probe_dir: Path, batch_size: int) -> None:
-    loader = JetLoader([data / "train.h5"], batch_size, shuffle=False, drop_remainder=True,
-                       rank=ctx.rank, num_workers=ctx.size)
+    loader = JetLoader(
+        [data / "train.h5"], batch_size, shuffle=False, drop_remainder=True, rank=ctx.rank, num_workers=ctx.size
+    )
     batch = {k: np.array(v) for k, v in next(iter(loader.epoch_batches(0))).items()}  # copy: pooled memory
     cfg = ModelConfig(num_classes=loader.num_classes, num_feat=loader.num_features, **TINY)
     model = distributed.make_distributed(OmniLearn(cfg, mode="classifier", seed=ctx.rank))
     model.compile(optimizer=keras.optimizers.SGD(SGD_LR), jit_compile=False)
     probe = Probe()
-    model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, steps_per_epoch=1, verbose=0,
-              callbacks=[distributed.BroadcastState(), probe])
-    np.savez(probe_dir / f"sgd_rank{ctx.rank}.npz", initial=probe.weights[0], after=probe.weights[1],
-             **{f"batch_{k}": v for k, v in batch.items()})
+    model.fit(
+        tf.data.Dataset.from_tensors(batch),
+        epochs=1,
+        steps_per_epoch=1,
+        verbose=0,
+        callbacks=[distributed.BroadcastState(), probe],
+    )
+    np.savez(
+        probe_dir / f"sgd_rank{ctx.rank}.npz",
+        initial=probe.weights[0],
+        after=probe.weights[1],
+        **{f"batch_{k}": v for k, v in batch.items()},
+    )
 
 
 def train_phase(ctx: distributed.DistContext, data_dir: Path, out: Path, probe_dir: Path, batch_size: int) -> None:
@@ -119,14 +135,37 @@ def train_phase(ctx: distributed.DistContext, data_dir: Path, out: Path, probe_d
 
     run_module.fit = fit_with_probe
 
-    import train  # scripts/train.py
+    from omnilearn.cli import main as omnilearn
 
     small = [f"--{k}={v}" for k, v in TINY.items() if k not in ("num_fourier", "dropout")]
-    train.main(["--dataset", "toptag_pythia", "--data_dir", str(data_dir), "--outdir", str(out),
-                "--mode", "classifier", "--batch", str(batch_size), "--epoch", "2", "--warm_epoch", "0",
-                "--lr", "1e-3", *small])
-    np.savez(probe_dir / f"train_rank{ctx.rank}.npz", weights=np.stack(probe.weights),
-             epochs=np.array([e for e, _ in seen]), pt=np.stack([pt for _, pt in seen]))
+    omnilearn(
+        [
+            "train",
+            "--dataset",
+            "toptag_pythia",
+            "--data_dir",
+            str(data_dir),
+            "--outdir",
+            str(out),
+            "--mode",
+            "classifier",
+            "--batch",
+            str(batch_size),
+            "--epoch",
+            "2",
+            "--warm_epoch",
+            "0",
+            "--lr",
+            "1e-3",
+            *small,
+        ]
+    )
+    np.savez(
+        probe_dir / f"train_rank{ctx.rank}.npz",
+        weights=np.stack(probe.weights),
+        epochs=np.array([e for e, _ in seen]),
+        pt=np.stack([pt for _, pt in seen]),
+    )
     (probe_dir / f"writes_rank{ctx.rank}.txt").write_text("".join(w + "\n" for w in writes))
 
 

@@ -58,8 +58,9 @@ def test_single_process_fallback():
     """Without horovodrun (or with Horovod switched off) a script is rank 0 of 1."""
     code = "from omnilearn.training import distributed as d; c = d.init(); print(c.rank, c.size, c.local_rank)"
     for extra in ({}, {"OMNILEARN_NO_HOROVOD": "1"}):
-        out = subprocess.run([sys.executable, "-c", code], env=_env(**extra), capture_output=True, text=True,
-                             timeout=300, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=_env(**extra), capture_output=True, text=True, timeout=300, cwd=ROOT
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         assert out.stdout.split()[-3:] == ["0", "1", "0"]
 
@@ -72,9 +73,24 @@ def two_workers(tmp_path_factory) -> dict:
     _write(data / "toptag_pythia" / "train.h5", NUM_TRAIN, seed=0, ids=True)
     _write(data / "toptag_pythia" / "val.h5", 48, seed=1, ids=False)
     out, probe = tmp / "run", tmp / "probe"
-    cmd = [_horovodrun(), "-np", "2", "-H", "localhost:2", "--gloo",
-           sys.executable, str(WORKER), "--data", str(data), "--out", str(out), "--probe", str(probe),
-           "--batch", str(BATCH)]
+    cmd = [
+        _horovodrun(),
+        "-np",
+        "2",
+        "-H",
+        "localhost:2",
+        "--gloo",
+        sys.executable,
+        str(WORKER),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--probe",
+        str(probe),
+        "--batch",
+        str(BATCH),
+    ]
     result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
     return {"data": data, "out": out, "probe": probe, "stdout": result.stdout}
@@ -104,7 +120,7 @@ def test_two_workers_step_equals_one_big_batch(two_workers):
     np.testing.assert_array_equal(r0["after"], r1["after"])
     keys = [k for k in r0.files if k.startswith("batch_")]
     assert not np.array_equal(r0["batch_jet"], r1["batch_jet"])  # the ranks had different jets
-    batch = {k[len("batch_"):]: np.concatenate([r0[k], r1[k]]) for k in keys}
+    batch = {k[len("batch_") :]: np.concatenate([r0[k], r1[k]]) for k in keys}
 
     model = OmniLearn(ModelConfig(num_classes=2, num_feat=13, **TINY), mode="classifier")
     sizes = [int(np.prod(v.shape)) for v in model.weights]
@@ -115,7 +131,8 @@ def test_two_workers_step_equals_one_big_batch(two_workers):
     single = np.concatenate([np.asarray(v).ravel() for v in model.weights])
 
     assert np.abs(r0["after"] - r0["initial"]).max() > 1e-3  # the step moved the weights
-    np.testing.assert_allclose(r0["after"], single, rtol=0, atol=1e-5)
+    # float32 resolution: weights of order 30 (e.g. a normalisation variance) differ in the 7th digit
+    np.testing.assert_allclose(r0["after"], single, rtol=1e-6, atol=1e-5)
 
 
 @requires_horovod

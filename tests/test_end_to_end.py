@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from omnilearn.config import ModelConfig, TrainConfig
-from omnilearn.data.pythia import PythiaConfig, generate
 from omnilearn.evaluation.classification import evaluate_checkpoint
 from omnilearn.plotting import read_history
+from omnilearn.pythia.generator import PythiaConfig, generate
 from omnilearn.training import checkpoint
 from omnilearn.training.run import run_training
 
@@ -22,10 +22,18 @@ SMALL = ModelConfig(projection_dim=32, num_heads=2, num_layers=2, K=5)
 def jets(tmp_path_factory):
     """150 top and 150 QCD jets (500 < pT < 1000 GeV), and a 2nd set in a different window."""
     root = tmp_path_factory.mktemp("pythia")
-    pre = generate(root / "pre", PythiaConfig(classes=("qcd", "top"), jets_per_class=150, num_particles=32,
-                                              seed=3, mpi=False), progress=False)
-    fine = generate(root / "fine", PythiaConfig(classes=("top", "qcd"), jets_per_class=100, num_particles=32,
-                                                pt_min=550, pt_max=650, seed=4, mpi=False), progress=False)
+    pre = generate(
+        root / "pre",
+        PythiaConfig(classes=("qcd", "top"), jets_per_class=150, num_particles=32, seed=3, mpi=False),
+        progress=False,
+    )
+    fine = generate(
+        root / "fine",
+        PythiaConfig(
+            classes=("top", "qcd"), jets_per_class=100, num_particles=32, pt_min=550, pt_max=650, seed=4, mpi=False
+        ),
+        progress=False,
+    )
     return pre.paths, fine.paths
 
 
@@ -33,8 +41,14 @@ def jets(tmp_path_factory):
 def pretrained(jets, tmp_path_factory):
     pre, _ = jets
     outdir = tmp_path_factory.mktemp("runs") / "pre"
-    run = run_training([pre["train"]], [pre["val"]], outdir, SMALL,
-                       TrainConfig(mode="all", batch=32, epoch=4, warm_epoch=1, lr=5e-4, stop_epoch=4), verbose=0)
+    run = run_training(
+        [pre["train"]],
+        [pre["val"]],
+        outdir,
+        SMALL,
+        TrainConfig(mode="all", batch=32, epoch=4, warm_epoch=1, lr=5e-4, stop_epoch=4),
+        verbose=0,
+    )
     return run, outdir
 
 
@@ -54,9 +68,15 @@ def test_fine_tune_from_pretrained_body_and_evaluate(jets, pretrained, tmp_path)
     _, fine = jets
     _, pre_dir = pretrained
     body_before = checkpoint.load(pre_dir / "best").body.get_weights()
-    run = run_training([fine["train"]], [fine["val"]], tmp_path / "fine", SMALL.replace(feature_drop=0.0),
-                       TrainConfig(mode="classifier", batch=32, epoch=3, warm_epoch=1, lr=5e-4, fine_tune=True),
-                       pretrained=pre_dir / "best", verbose=0)
+    run = run_training(
+        [fine["train"]],
+        [fine["val"]],
+        tmp_path / "fine",
+        SMALL.replace(feature_drop=0.0),
+        TrainConfig(mode="classifier", batch=32, epoch=3, warm_epoch=1, lr=5e-4, fine_tune=True),
+        pretrained=pre_dir / "best",
+        verbose=0,
+    )
     # The fine-tuned model normalises with the pretrained statistics and moved its body.
     pre_norm = checkpoint.load_normalization(pre_dir / "best")
     np.testing.assert_array_equal(run.normalization.particle_mean, pre_norm.particle_mean)

@@ -29,14 +29,16 @@ def fake_jets(rng: np.random.Generator, n: int, num_particles: int = P) -> tuple
     flag = rng.choice([8, 10, 11, 12], size=(n, num_particles))
     np.put_along_axis(data, flag[..., None], 1.0, axis=-1)
     data[~real] = 0.0
-    jet = np.stack([rng.uniform(300, 900, n), rng.normal(0, 1, n), rng.uniform(10, 200, n), mult], -1).astype(np.float32)
+    jet = np.stack([rng.uniform(300, 900, n), rng.normal(0, 1, n), rng.uniform(10, 200, n), mult], -1).astype(
+        np.float32
+    )
     return data, jet, rng.integers(0, len(CLASSES), n).astype(np.int32)
 
 
-def write(path: Path, n: int = 500, seed: int = 0, **kw) -> tuple[Path, tuple[np.ndarray, ...]]:
+def write(path: Path, n: int = 500, seed: int = 0, classes=CLASSES, **kw) -> tuple[Path, tuple[np.ndarray, ...]]:
     rng = np.random.default_rng(seed)
     data, jet, pid = fake_jets(rng, n)
-    with UnifiedWriter(path, num_particles=P, classes=CLASSES, chunk=64, **kw) as w:
+    with UnifiedWriter(path, num_particles=P, classes=classes, chunk=64, **kw) as w:
         for a in range(0, n, 128):  # several appends, uneven last one
             w.append(data[a : a + 128], jet[a : a + 128], pid[a : a + 128])
     return path, (data, jet, pid)
@@ -55,8 +57,25 @@ def test_round_trip(tmp_path):
         np.testing.assert_array_equal(f["data"][:], data)
         np.testing.assert_array_equal(f["jet"][:], jet)
         np.testing.assert_array_equal(f["pid"][:], pid)
-        assert [s.decode() if isinstance(s, bytes) else s for s in f.attrs["particle_features"]] == list(PARTICLE_FEATURES)
+        assert [s.decode() if isinstance(s, bytes) else s for s in f.attrs["particle_features"]] == list(
+            PARTICLE_FEATURES
+        )
     assert not path.with_name(path.name + ".tmp").exists()
+
+
+def test_files_record_the_features_really_present(tmp_path):
+    """``present_features``: the columns the source provides (a dataset without PID leaves the
+    charge and flags at 0 and says so); a file written before the attribute counts as all."""
+    kinematic = PARTICLE_FEATURES[:7]
+    path, _ = write(tmp_path / "top.h5", present_features=kinematic)
+    info = inspect_file(path)
+    assert info.present_features == kinematic and info.particle_features == PARTICLE_FEATURES
+    path, _ = write(tmp_path / "old.h5")
+    with h5py.File(path, "a") as f:
+        del f.attrs["present_features"]
+    assert inspect_file(path).present_features == PARTICLE_FEATURES
+    with pytest.raises(ValueError, match=r"\['spin'\] are not among the columns"):
+        UnifiedWriter(tmp_path / "x.h5", P, CLASSES, present_features=["log_pt", "spin"])
 
 
 def test_writer_is_atomic(tmp_path):
@@ -82,11 +101,12 @@ def test_writer_statistics_match_numpy(tmp_path):
     np.testing.assert_allclose(norm.particle_mean[:2], 0.0)
     np.testing.assert_allclose(norm.particle_std[:2], common, rtol=1e-5)
     assert not np.isclose(common, std[0], rtol=0.05) and not np.isclose(common, std[1], rtol=0.05)
-    np.testing.assert_allclose(norm.particle_mean[2:], mean[2:], rtol=1e-5, atol=1e-6)
-    constant = std < 1e-6  # is_muon never fires here: unit scale instead of 0
-    assert np.flatnonzero(constant).tolist() == [9]
-    np.testing.assert_allclose(norm.particle_std[2:][~constant[2:]], std[2:][~constant[2:]], rtol=1e-4)
-    np.testing.assert_array_equal(norm.particle_std[constant], 1.0)
+    np.testing.assert_allclose(norm.particle_mean[2:6], mean[2:6], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(norm.particle_std[2:6], std[2:6], rtol=1e-4)
+    # ΔR, charge and the PID flags are left as they are: zero stays zero
+    np.testing.assert_array_equal(norm.particle_mean[6:], 0.0)
+    np.testing.assert_array_equal(norm.particle_std[6:], 1.0)
+    assert np.all(np.abs(mean[6:9]) > 1e-3)  # not vacuous: the raw means are not zero
     np.testing.assert_allclose(norm.jet_mean, jet.astype(np.float64).mean(0), rtol=1e-5)
     np.testing.assert_allclose(norm.jet_std, jet.astype(np.float64).std(0), rtol=1e-4)
 
@@ -175,8 +195,17 @@ def _replace(name: str, value):
         (lambda f: f.attrs.__delitem__("classes"), r"attribute 'classes' missing"),
         (lambda f: f.attrs.__setitem__("particle_mean", np.zeros(5, np.float32)), r"normalisation shapes"),
     ],
-    ids=["missing_key", "data_rank", "jet_length", "pid_length", "jet_width", "weight_length",
-         "missing_norm", "missing_classes", "norm_shape"],
+    ids=[
+        "missing_key",
+        "data_rank",
+        "jet_length",
+        "pid_length",
+        "jet_width",
+        "weight_length",
+        "missing_norm",
+        "missing_classes",
+        "norm_shape",
+    ],
 )
 def test_inspect_rejects_malformed(tmp_path, edit, message):
     path, _ = write(tmp_path / "bad.h5")

@@ -9,9 +9,9 @@ import h5py
 import numpy as np
 import pytest
 
-from omnilearn.data import registry
 from omnilearn.data.format import DataFormatError, inspect_file
-from omnilearn.data.jetnet import export_unified, read_jetnet, unified_to_jetnet
+from omnilearn.datasets import registry
+from omnilearn.datasets.jetnet import export_unified, read_jetnet, unified_to_jetnet
 
 SPLITS = ("train", "val", "test")
 
@@ -27,8 +27,9 @@ def make_class(n: int, p: int, rng: np.random.Generator) -> tuple[np.ndarray, np
         particles[i, :m, 1] = rng.normal(0, 0.15, m)
         particles[i, :m, 2] = ptrel
         particles[i, :m, 3] = 1
-    jets = np.stack([rng.uniform(800, 1200, n), rng.uniform(-2, 2, n), rng.uniform(10, 200, n),
-                     mult + rng.integers(0, 20, n)], -1).astype(np.float32)
+    jets = np.stack(
+        [rng.uniform(800, 1200, n), rng.uniform(-2, 2, n), rng.uniform(10, 200, n), mult + rng.integers(0, 20, n)], -1
+    ).astype(np.float32)
     return particles, jets
 
 
@@ -75,7 +76,7 @@ def test_round_trip_and_jetnet_split(jetnet_dir, tmp_path):
         d = out[split]
         assert d["classes"] == ["g", "t", "z"]
         assert d["data"].shape[1:] == (30, 13)
-        expected = perm[cuts[s]:cuts[s + 1]]
+        expected = perm[cuts[s] : cuts[s + 1]]
         # jet pT identifies a jet (continuous random values)
         assert sorted(d["jet"][:, 0].tolist()) == sorted(all_jets[expected, 0].tolist())
         index = {float(pt): i for i, pt in enumerate(all_jets[:, 0])}
@@ -93,6 +94,24 @@ def test_round_trip_and_jetnet_split(jetnet_dir, tmp_path):
         particles, jets = unified_to_jetnet(d["data"], d["jet"])
         np.testing.assert_allclose(particles, all_particles[rows], rtol=2e-5, atol=2e-6)
         np.testing.assert_allclose(jets[:, :3], all_jets[rows, :3], rtol=1e-6)
+
+
+def test_sampled_particle_without_momentum_is_masked_out(tmp_path):
+    """A generated log(1 − pT/pT_jet) ≥ 0 (pT_rel ≤ 0) is no particle: masked out, not counted,
+    and the written file reads back (read_jetnet refuses mask 1 with pT_rel ≤ 0)."""
+    from omnilearn.data.features import PARTICLE_FEATURES
+    from omnilearn.datasets.jetnet import write_jetnet
+
+    col = PARTICLE_FEATURES.index("log_one_minus_pt_frac")
+    data = np.zeros((1, 4, len(PARTICLE_FEATURES)))
+    data[0, :3, 0] = [0.1, -0.2, 0.05]
+    data[0, :3, col] = [np.log(1 - 0.5), 0.3, 0.0]  # pT_rel 0.5, −0.35, 0
+    particles, jets = unified_to_jetnet(data, np.array([[1000.0, 0.5, 80.0, 3.0]]))
+    np.testing.assert_array_equal(particles[0, :, 3], [1, 0, 0, 0])
+    np.testing.assert_allclose(particles[0, 0, :3], [0.1, 0.0, 0.5], rtol=1e-6)
+    assert np.all(particles[0, 1:] == 0) and jets[0, 3] == 1
+    back, _ = read_jetnet(write_jetnet(tmp_path / "t.hdf5", particles, jets))
+    np.testing.assert_array_equal(back, particles)
 
 
 def test_typed_layout_reads_the_same(jetnet_dir, tmp_path):
@@ -126,12 +145,15 @@ def test_export_then_preprocess_round_trip(jetnet_dir, tmp_path):
     assert sorted(before.tolist()) == sorted(after.tolist())
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda f: f.__delitem__("jet_features"), "missing dataset"),
-    (lambda f: (f.__delitem__("jet_features"), f.create_dataset("jet_features", data=np.ones((3, 4)))), "jets in"),
-    (lambda f: f["particle_features"].__setitem__((0, 0, 3), 0.5), "mask column"),
-    (lambda f: f["particle_features"].__setitem__((0, 0, 0), np.nan), "non-finite"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: f.__delitem__("jet_features"), "missing dataset"),
+        (lambda f: (f.__delitem__("jet_features"), f.create_dataset("jet_features", data=np.ones((3, 4)))), "jets in"),
+        (lambda f: f["particle_features"].__setitem__((0, 0, 3), 0.5), "mask column"),
+        (lambda f: f["particle_features"].__setitem__((0, 0, 0), np.nan), "non-finite"),
+    ],
+)
 def test_bad_file_is_one_clear_error(jetnet_dir, tmp_path, damage, message):
     indir, _ = jetnet_dir
     with h5py.File(indir / "t.hdf5", "a") as f:
@@ -165,8 +187,9 @@ def test_scripts_preprocess_train_sample_evaluate(tmp_path):
     root = Path(__file__).resolve().parents[1]
 
     def run(*args):
-        out = subprocess.run([sys.executable, *map(str, args)], cwd=tmp_path, capture_output=True, text=True,
-                             timeout=600)
+        out = subprocess.run(
+            [sys.executable, *map(str, args)], cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
         assert out.returncode == 0, out.stderr[-3000:]
         return out.stdout
 
@@ -175,39 +198,74 @@ def test_scripts_preprocess_train_sample_evaluate(tmp_path):
     raw.mkdir()
     for t in ("t", "w", "z"):
         write_class(raw / f"{t}.hdf5", *make_class(120, 30, rng))
-    run(root / "scripts" / "preprocess.py", "--dataset", "jetnet30", "--input", raw, "--outdir", "data/jetnet30", "--quiet")
+    run(
+        root / "scripts" / "preprocess.py",
+        "--dataset",
+        "jetnet30",
+        "--input",
+        raw,
+        "--outdir",
+        "data/jetnet30",
+        "--quiet",
+    )
     # a "pretrained" checkpoint with 5 classes, as the quick start's pretraining leaves one
-    cfg = ModelConfig(num_classes=5, projection_dim=16, num_layers=1, num_heads=2, K=3, num_class_layers=1,
-                      num_gen_layers=1, num_fourier=16)
+    cfg = ModelConfig(
+        num_classes=5,
+        projection_dim=16,
+        num_layers=1,
+        num_heads=2,
+        K=3,
+        num_class_layers=1,
+        num_gen_layers=1,
+        num_fourier=16,
+    )
     pre = OmniLearn(cfg, mode="all")
-    pre.generator({"encoded": np.zeros((1, 2, 16)), "jet": np.zeros((1, 4)), "label": np.zeros((1, 5)),
-                   "time": np.zeros((1, 1)), "mask": np.ones((1, 2))})
+    pre.generator(
+        {
+            "encoded": np.zeros((1, 2, 16)),
+            "jet": np.zeros((1, 4)),
+            "label": np.zeros((1, 5)),
+            "time": np.zeros((1, 1)),
+            "mask": np.ones((1, 2)),
+        }
+    )
     checkpoint.save(pre, tmp_path / "pre" / "best", classes=list("abcde"))
-    train = ["--dataset", "jetnet30", "--batch", "32", "--epoch", "2", "--warm_epoch", "0", "--no-jit",
-             "--jet_epochs", "2", "--pretrained", tmp_path / "pre" / "best"]
-    run(root / "scripts" / "train_jetnet.py", *train, "--fine_tune")
-    run(root / "scripts" / "train_jetnet.py", *train, "--model_from", tmp_path / "pre" / "best")
+    train = [
+        "--dataset",
+        "jetnet30",
+        "--batch",
+        "32",
+        "--epoch",
+        "2",
+        "--warm_epoch",
+        "0",
+        "--no_jit",
+        "--jet_epochs",
+        "2",
+        "--pretrained",
+        tmp_path / "pre" / "best",
+    ]
+    run("-m", "omnilearn", "finetune", *train, "--fine_tune")  # -> runs/jetnet30_omnilearn, runs/jetnet30_jets
+    run(root / "scripts" / "train_jetnet.py", *train, "--model_from", tmp_path / "pre" / "best")  # the shim
     meta = checkpoint.read_meta(tmp_path / "runs" / "jetnet30_omnilearn" / "best")
     assert meta["classes"] == ["t", "w", "z"] and meta["mode"] == "generator"
     assert meta["model"]["projection_dim"] == 16
+    # the run-folder rule: runs/jetnet30_<run> and runs/jetnet30_jets → samples/jetnet30_<run>[_ideal]
     for extra in ([], ["--ideal"]):
-        run(root / "scripts" / "sample_jetnet.py", "--dataset", "jetnet30", "--run", "runs/jetnet30_omnilearn",
-            "--steps", "3", *extra)
-    run(root / "scripts" / "sample_jetnet.py", "--dataset", "jetnet30", "--run", "runs/jetnet30_scratch", "--steps", "3")
+        run("-m", "omnilearn", "sample", "--dataset", "jetnet30", "--run", "omnilearn", "--steps", "3", *extra)
+    run(root / "scripts" / "sample_jetnet.py", "--dataset", "jetnet30", "--run", "scratch", "--steps", "3")
     test_counts = np.bincount(h5py.File(tmp_path / "data" / "jetnet30" / "test.h5")["pid"][()], minlength=3)
     for t, n in zip(("t", "w", "z"), test_counts):
         particles, jets = read_jetnet(tmp_path / "samples" / "jetnet30_omnilearn" / f"{t}.hdf5")
         assert particles.shape == (n, 30, 4)
         np.testing.assert_array_equal(particles[..., 3].sum(1), jets[:, 3])  # masked to the multiplicity
         assert np.all(particles[..., 2][particles[..., 3] == 1] > 0)
-    out = run(root / "scripts" / "evaluate_jetnet.py", "--dataset", "jetnet30", "--cov_batches", "1", "--samples",
-              "OmniLearn=samples/jetnet30_omnilearn", "OmniLearn (Ideal)=samples/jetnet30_omnilearn_ideal",
-              "PET generator=samples/jetnet30_scratch", "--runs", "OmniLearn=runs/jetnet30_omnilearn",
-              "PET generator=runs/jetnet30_scratch")
-    results = json.loads((tmp_path / "results" / "jetnet30_generation.json").read_text())
+    # every sample folder the rule names is found and labelled as the paper's rows
+    out = run("-m", "omnilearn", "evaluate", "--dataset", "jetnet30", "--cov_batches", "1")
+    results = json.loads((tmp_path / "plots" / "jetnet" / "jetnet30_generation.json").read_text())
     assert set(results) == {"OmniLearn", "OmniLearn (Ideal)", "PET generator"}
     assert set(results["OmniLearn"]) == {"t", "w", "z"}
     assert results["OmniLearn"]["t"]["w1m"][0] > 0
-    assert "| Top quark | OmniLearn (Ideal) |" in out and "| W boson | paper (JetNet): OmniLearn |" in out
-    assert (tmp_path / "plots" / "jetnet30_generation.png").stat().st_size > 10_000
-    assert (tmp_path / "plots" / "jetnet30_losses.png").stat().st_size > 10_000
+    assert "| Top quark | OmniLearn (Ideal) |" in out and "| W boson | paper (JetNet, Table VI): OmniLearn |" in out
+    assert (tmp_path / "plots" / "jetnet" / "jetnet30_generation.png").stat().st_size > 10_000
+    assert (tmp_path / "plots" / "jetnet" / "jetnet30_losses.png").stat().st_size > 10_000

@@ -45,8 +45,15 @@ def files(tmp_path_factory) -> dict:
         path = root / f"part{i}.h5"
         # the middle file reuses the first file's statistics (as val/test splits do), the last
         # stores its own, so the loader's choice is visible
-        with UnifiedWriter(path, P, CLASSES, num_features=F, with_weight=weight is not None,
-                           normalization=norm if i == 1 else None, chunk=100) as w:
+        with UnifiedWriter(
+            path,
+            P,
+            CLASSES,
+            num_features=F,
+            with_weight=weight is not None,
+            normalization=norm if i == 1 else None,
+            chunk=100,
+        ) as w:
             w.append(data, jet, pid, weight)
         norm = w.normalization if i == 0 else norm
         paths.append(path)
@@ -153,7 +160,10 @@ def test_explicit_normalization_and_num_classes(files, tmp_path):
         loader = JetLoader(files["paths"][:1], 100, shuffle=False, normalization=given, num_classes=7, **SMALL)
         out = collect(loader.dataset().as_numpy_iterator())
         real = out["mask"] == 1
-        np.testing.assert_allclose(out["particles"][real], (files["data"][: SIZES[0]][real] - 1.0) / 2.0, rtol=1e-6)
+        raw = files["data"][: SIZES[0]][real]
+        np.testing.assert_allclose(out["particles"][real][:, :6], (raw[:, :6] - 1.0) / 2.0, rtol=1e-6)
+        # ΔR, charge and PID flags are never shifted or scaled (Normalization)
+        np.testing.assert_array_equal(out["particles"][real][:, 6:], raw[:, 6:])
         assert np.all(out["particles"][~real] == 0)
         np.testing.assert_array_equal(out["jet"], files["jet"][: SIZES[0]])
         assert out["label"].shape == (SIZES[0], 7)
@@ -202,8 +212,10 @@ def test_make_dataset_and_iteration(files):
 @pytest.mark.parametrize("num_workers", [1, 2, 3])
 def test_shards_cover_every_jet_once(files, num_workers, shuffle):
     total = sum(SIZES)
-    loaders = [JetLoader(files["paths"], 64, shuffle=shuffle, rank=r, num_workers=num_workers, seed=11, **SMALL)
-               for r in range(num_workers)]
+    loaders = [
+        JetLoader(files["paths"], 64, shuffle=shuffle, rank=r, num_workers=num_workers, seed=11, **SMALL)
+        for r in range(num_workers)
+    ]
     sizes = [ld.num_jets for ld in loaders]
     assert sum(sizes) == total and max(sizes) - min(sizes) <= 1
     common = loaders[0].common_steps_per_epoch
@@ -317,11 +329,15 @@ def test_malformed_file_is_named_up_front(files, tmp_path):
         JetLoader([junk], 64)
 
 
-@pytest.mark.parametrize("key, index, value, message", [
-    ("data", (600, 0, 3), np.nan, r"non-finite values in 'data' \(1 jets, first at jet 600\)"),
-    ("jet", (601, 2), np.inf, r"non-finite values in 'jet' \(1 jets, first at jet 601\)"),
-    ("pid", (602,), 9, r"'pid' outside 0\.\.2"),
-])
+@pytest.mark.parametrize(
+    "key, index, value, message",
+    [
+        ("data", (600, 0, 3), np.nan, r"non-finite values in 'data' \(1 jets, first at jet 600\)"),
+        ("jet", (601, 2), np.inf, r"non-finite values in 'jet' \(1 jets, first at jet 601\)"),
+        ("pid", (602,), 9, r"'pid' outside 0\.\.2"),
+        ("data", (603,), 0.0, r"1 jets without any particle, first at jet 603"),
+    ],
+)
 def test_bad_values_raise_when_their_chunk_is_read(files, tmp_path, key, index, value, message):
     bad = tmp_path / "bad.h5"
     shutil.copy(files["paths"][0], bad)
@@ -337,6 +353,30 @@ def test_bad_values_raise_when_their_chunk_is_read(files, tmp_path, key, index, 
     # through tf.data alone the message survives in the TF error
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
         list(loader.dataset().as_numpy_iterator())
+
+
+@pytest.mark.parametrize("index, value", [((700, 0, 3), np.nan), ((700,), 0.0)])
+def test_check_values_finds_a_bad_jet_before_any_batch(files, tmp_path, index, value):
+    """``check_values`` (run by training on its validation files) reads the whole shard up front
+    and names the file and the first bad jet, whatever chunk it is in."""
+    bad = tmp_path / "bad.h5"
+    shutil.copy(files["paths"][0], bad)
+    JetLoader([files["paths"][0], bad], 64, shuffle=False, **SMALL).check_values(progress=False)  # clean
+    with h5py.File(bad, "a") as f:
+        f["data"][index] = value
+    with pytest.raises(DataFormatError, match=rf"{bad}: jets 640\.\.767: .*first at jet 700"):
+        JetLoader([files["paths"][0], bad], 64, shuffle=False, **SMALL).check_values(progress=False)
+
+
+def test_data_errors_turn_the_tf_error_back_into_the_data_error(files, tmp_path):
+    bad = tmp_path / "bad.h5"
+    shutil.copy(files["paths"][0], bad)
+    with h5py.File(bad, "a") as f:
+        f["jet"][5, 0] = np.nan
+    good, broken = JetLoader(files["paths"][:1], 64), JetLoader([bad], 64, shuffle=False)
+    with pytest.raises(DataFormatError, match=rf"{bad}: jets 0\.\.\d+: non-finite values in 'jet'"):
+        with good.data_errors(broken):
+            list(broken.dataset().as_numpy_iterator())
 
 
 def test_bad_arguments(files):
@@ -393,7 +433,7 @@ def test_streaming_memory_stays_bounded(tmp_path, capsys):
 
 
 def test_registry(tmp_path):
-    from omnilearn.data import registry
+    from omnilearn.datasets import registry
 
     jetclass = registry.get("jetclass")
     assert jetclass.num_classes == 10 and jetclass.classes[0] == "QCD"

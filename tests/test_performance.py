@@ -65,8 +65,10 @@ def test_trimmed_batch_gives_the_same_losses_and_gradients(small_config):
     cfg = small_config.replace(feature_drop=0.0, class_drop=0.0)  # no randomness in the step
     model = OmniLearn(cfg, mode="all")
     batch = random_batch(n=8, p=10)
-    full = {k: (np.pad(v, ((0, 0), (0, 30)) + ((0, 0),) * (v.ndim - 2)) if k in ("particles", "mask") else v)
-            for k, v in batch.items()}
+    full = {
+        k: (np.pad(v, ((0, 0), (0, 30)) + ((0, 0),) * (v.ndim - 2)) if k in ("particles", "mask") else v)
+        for k, v in batch.items()
+    }
     rng = np.random.default_rng(3)
     t = rng.uniform(size=(8, 1)).astype("float32")
     noise = rng.normal(size=full["particles"].shape).astype("float32")
@@ -98,7 +100,7 @@ def test_optimised_training_matches_reference_path(small_config):
     for trim, jit in ((0, False), (8, True)):
         ds = tf.data.Dataset.from_tensor_slices(data).batch(8)
         if trim:
-            ds = ds.map(lambda b: trim_padding(b, trim))
+            ds = ds.map(lambda b, trim=trim: trim_padding(b, trim))
         model = OmniLearn(cfg, mode="classifier")
         model.set_weights(init)
         model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=jit)  # LION's sign() amplifies float noise
@@ -167,8 +169,10 @@ def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity
     for bucket in (False, True):
         loader = JetLoader(path, 64, bucket=bucket, **common)
         batches = list(loader)
-        ids = np.concatenate([b["jet"][:, 0] for b in batches]) * loader.normalization.jet_std[0] \
+        ids = (
+            np.concatenate([b["jet"][:, 0] for b in batches]) * loader.normalization.jet_std[0]
             + loader.normalization.jet_mean[0]
+        )
         np.testing.assert_allclose(np.sort(ids), np.arange(2000), atol=0.5)  # every jet exactly once
         full = batches[:-1]  # the last batch holds the leftovers
         spread[bucket] = np.mean([np.ptp(np.asarray(b["mask"]).sum(1)) for b in full])

@@ -3,6 +3,7 @@ checked against hand computations."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,8 @@ import h5py
 import numpy as np
 import pytest
 
-from omnilearn.data import registry
 from omnilearn.data.format import DataFormatError, inspect_file
+from omnilearn.datasets import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLITS = ("train", "val", "test")
@@ -55,8 +56,10 @@ def _expected_features(pt, eta, phi, e, jet_pt, jet_eta, jet_phi, jet_e) -> np.n
     pt, eta, phi, e = (np.asarray(a, dtype=np.float64)[order] for a in (pt, eta, phi, e))
     deta = eta - jet_eta
     dphi = (phi - jet_phi + np.pi) % (2 * np.pi) - np.pi
-    return np.stack([deta, dphi, np.log(pt), np.log(e), np.log(1 - pt / jet_pt), np.log(1 - e / jet_e),
-                     np.sqrt(deta**2 + dphi**2)], -1)
+    return np.stack(
+        [deta, dphi, np.log(pt), np.log(e), np.log(1 - pt / jet_pt), np.log(1 - e / jet_e), np.sqrt(deta**2 + dphi**2)],
+        -1,
+    )
 
 
 def _find_jet(out: dict, jet_pt: float) -> tuple[str, int]:
@@ -90,7 +93,7 @@ def _write_top(path: Path, n: int, rng, fmt: str, special: bool = False, drop: s
         if special and j == 0:
             k, (pt, eta, phi) = 3, TOP_SPECIAL.T
         p4 = np.stack([pt * np.cosh(eta), pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)], -1)
-        vals[j, :4 * k] = p4.reshape(-1)
+        vals[j, : 4 * k] = p4.reshape(-1)
     df = pd.DataFrame(vals, columns=cols)
     for c in ("truthE", "truthPX", "truthPY", "truthPZ"):
         df[c] = np.float32(0)
@@ -124,8 +127,9 @@ def test_top(tmp_path, fmt):
 
     # The hand computation, from the float32 values the file holds.
     pt, eta, phi = TOP_SPECIAL.T
-    px, py, pz, e = (np.float64(np.float32(x)) for x in (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta),
-                                                         pt * np.cosh(eta)))
+    px, py, pz, e = (
+        np.float64(np.float32(x)) for x in (pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), pt * np.cosh(eta))
+    )
     ppt, peta, pphi = np.hypot(px, py), np.arcsinh(pz / np.hypot(px, py)), np.arctan2(py, px)
     jpx, jpy, jpz, je = px.sum(), py.sum(), pz.sum(), e.sum()
     jpt = np.hypot(jpx, jpy)
@@ -160,16 +164,19 @@ def test_top_malformed(tmp_path):
 # Quark/gluon: QG_jets*.npz with X = (pT, y, phi, pid)
 
 # (pT, rapidity, phi, PDG id) of the hand-checked jet, out of pT order.
-QG_SPECIAL = np.array([[20.0, -0.5, 1.2, 11], [100.0, 0.3, 1.0, 211], [40.0, 0.1, 0.8, 22],
-                       [5.0, 0.0, 1.5, 2112], [60.0, 0.2, 0.9, -321]])
+QG_SPECIAL = np.array(
+    [[20.0, -0.5, 1.2, 11], [100.0, 0.3, 1.0, 211], [40.0, 0.1, 0.8, 22], [5.0, 0.0, 1.5, 2112], [60.0, 0.2, 0.9, -321]]
+)
 # Expected (charge, e, mu, photon, charged hadron, neutral hadron) in decreasing pT: pi+, K-, gamma, e-, n.
-QG_PID = np.array([[1, 0, 0, 0, 1, 0], [-1, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0], [-1, 1, 0, 0, 0, 0],
-                   [0, 0, 0, 0, 0, 1]])
+QG_PID = np.array(
+    [[1, 0, 0, 0, 1, 0], [-1, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0], [-1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1]]
+)
 QG_MASS = {11: 0.000511, 211: 0.139570, 22: 0.0, 2112: 0.939565, 321: 0.493677}
 
 
-def _write_qg(path: Path, n: int, m: int, rng, special: bool = False, bad_pid: bool = False,
-              ncol: int = 4) -> np.ndarray:
+def _write_qg(
+    path: Path, n: int, m: int, rng, special: bool = False, bad_pid: bool = False, ncol: int = 4
+) -> np.ndarray:
     x = np.zeros((n, m, 4))
     y = rng.integers(0, 2, n).astype(np.float64)
     for j in range(n):
@@ -192,8 +199,9 @@ def test_qg(tmp_path):
     rng = np.random.default_rng(3)
     src = tmp_path / "in"
     src.mkdir()
-    y = np.concatenate([_write_qg(src / "QG_jets.npz", 30, 20, rng, special=True),
-                        _write_qg(src / "QG_jets_1.npz", 20, 25, rng)])
+    y = np.concatenate(
+        [_write_qg(src / "QG_jets.npz", 30, 20, rng, special=True), _write_qg(src / "QG_jets_1.npz", 20, 25, rng)]
+    )
     for other in ("QG_jets_withbc_0.npz", "QG_jets_herwig_0.npz"):  # other samples in the cache: skipped
         _write_qg(src / other, 5, 5, rng, ncol=3)
     result = registry.get("qg").preprocess(src, tmp_path / "out", progress=False)
@@ -239,17 +247,50 @@ def test_qg_malformed(tmp_path):
 # CMS Open Data: MOD HDF5 (energyflow.mod) SIM files
 
 MOD_JETS_I = ["fn", "rn", "lbn", "evn", "npv", "quality", "hard_pid"]
-MOD_JETS_F = ["jet_pt", "jet_y", "jet_phi", "jet_m", "jet_eta", "jec", "jet_area", "jet_max_nef", "gen_jet_pt",
-              "gen_jet_y", "gen_jet_phi", "gen_jet_m", "gen_jet_eta", "hard_pt", "hard_y", "hard_phi", "weight"]
+MOD_JETS_F = [
+    "jet_pt",
+    "jet_y",
+    "jet_phi",
+    "jet_m",
+    "jet_eta",
+    "jec",
+    "jet_area",
+    "jet_max_nef",
+    "gen_jet_pt",
+    "gen_jet_y",
+    "gen_jet_phi",
+    "gen_jet_m",
+    "gen_jet_eta",
+    "hard_pt",
+    "hard_y",
+    "hard_phi",
+    "weight",
+]
 MOD_PFCS = ["pt", "y", "phi", "m", "pid", "vertex"]
 # (pT, y, phi, m, pid) of the hand-checked quark jet's PFCs; the 0.5 GeV one fails the 1 GeV cut.
-CMS_SPECIAL = np.array([[80.0, 0.1, 0.6, 0.0, 22], [150.0, 0.2, 0.5, 0.13957, 211], [0.5, 0.2, 0.5, 0.13957, -211],
-                        [40.0, 0.3, 0.4, 0.0, 130], [30.0, 0.25, 0.55, 0.000511, -11], [10.0, 0.0, 0.45, 0.0, 2],
-                        [20.0, 0.15, 0.5, 0.10566, 13]])
+CMS_SPECIAL = np.array(
+    [
+        [80.0, 0.1, 0.6, 0.0, 22],
+        [150.0, 0.2, 0.5, 0.13957, 211],
+        [0.5, 0.2, 0.5, 0.13957, -211],
+        [40.0, 0.3, 0.4, 0.0, 130],
+        [30.0, 0.25, 0.55, 0.000511, -11],
+        [10.0, 0.0, 0.45, 0.0, 2],
+        [20.0, 0.15, 0.5, 0.10566, 13],
+    ]
+)
 CMS_JET = (400.0, 0.2, 0.5, 30.0)  # pt, eta, phi, m
 # In decreasing pT: pi+, gamma, K0L-like neutral hadron, e+, mu-, HF EM (photon).
-CMS_PID = np.array([[1, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1], [1, 1, 0, 0, 0, 0],
-                    [-1, 0, 1, 0, 0, 0], [0, 0, 0, 1, 0, 0]])
+CMS_PID = np.array(
+    [
+        [1, 0, 0, 0, 1, 0],
+        [0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 1],
+        [1, 1, 0, 0, 0, 0],
+        [-1, 0, 1, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0],
+    ]
+)
 
 
 def _write_mod(path: Path, hard_pids, rng, special: int | None = None, drop_pfc_col: str | None = None) -> None:
@@ -264,8 +305,17 @@ def _write_mod(path: Path, hard_pids, rng, special: int | None = None, drop_pfc_
             pt, eta, phi, m = CMS_JET
         else:
             k = int(rng.integers(3, 30))
-            parts = np.stack([rng.uniform(0.3, 60, k), rng.normal(0, 0.2, k), rng.normal(0, 0.2, k),
-                              np.zeros(k), rng.choice([211, -211, 22, 130, 11, -13, 1, 2], k), np.zeros(k)], 1)
+            parts = np.stack(
+                [
+                    rng.uniform(0.3, 60, k),
+                    rng.normal(0, 0.2, k),
+                    rng.normal(0, 0.2, k),
+                    np.zeros(k),
+                    rng.choice([211, -211, 22, 130, 11, -13, 1, 2], k),
+                    np.zeros(k),
+                ],
+                1,
+            )
             pt, eta, phi, m = rng.uniform(500, 900), rng.normal(0, 0.5), rng.normal(0, 0.5), rng.uniform(10, 100)
         jets_f[j, [0, 4, 2, 3]] = pt, eta, phi, m
         pfcs.append(parts)
@@ -273,8 +323,11 @@ def _write_mod(path: Path, hard_pids, rng, special: int | None = None, drop_pfc_
     pfc_cols = [c for c in MOD_PFCS if c != drop_pfc_col]
     pfcs = np.concatenate(pfcs)[:, [MOD_PFCS.index(c) for c in pfc_cols]]
     with h5py.File(path, "w") as f:
-        for name, arr, cols in (("jets_i", jets_i, MOD_JETS_I), ("jets_f", jets_f, MOD_JETS_F),
-                                ("pfcs", pfcs, pfc_cols)):
+        for name, arr, cols in (
+            ("jets_i", jets_i, MOD_JETS_I),
+            ("jets_f", jets_f, MOD_JETS_F),
+            ("pfcs", pfcs, pfc_cols),
+        ):
             f.create_dataset(name, data=arr, compression="gzip").attrs.create("cols", np.asarray(cols, dtype="S"))
         f.create_dataset("pfcs_index", data=np.asarray(index, dtype=np.uint32))
         f.create_dataset("filenames", data=np.asarray([[b"470", b"file.root"]]))
@@ -308,8 +361,9 @@ def test_cms(tmp_path):
     eta, e = np.arcsinh(mt * np.sinh(rap) / pt), mt * np.cosh(rap)
     jpt, jeta, jphi, jm = CMS_JET
     je = np.sqrt((jpt * np.cosh(jeta)) ** 2 + jm**2)
-    np.testing.assert_allclose(row[:6, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        row[:6, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_array_equal(row[:6, 7:], CMS_PID)
     np.testing.assert_allclose(out[split]["jet"][i], [jpt, jeta, jm, 6], rtol=1e-5)
 
@@ -329,17 +383,19 @@ ATLAS_SPECIAL = np.array([[100e3, 0.3, -0.8], [300e3, 0.1, -1.0], [50e3, -0.2, -
 ATLAS_JET = (450e3, 0.1, -1.0, 170e3)
 
 
-def _write_atlas(path: Path, n: int, rng, special: bool = False, weight_key: str = "training_weights",
-                 eta_width: int = 200) -> np.ndarray:
+def _write_atlas(
+    path: Path, n: int, rng, special: bool = False, weight_key: str = "training_weights", eta_width: int = 200
+) -> np.ndarray:
     pt, phi = np.zeros((n, 200), np.float32), np.zeros((n, 200), np.float32)
     eta = np.zeros((n, eta_width), np.float32)
     for j in range(n):
         k = int(rng.integers(3, 150))
         pt[j, :k] = np.sort(rng.uniform(1e3, 1e5, k))[::-1]
-        eta[j, :min(k, eta_width)] = rng.normal(0, 0.3, min(k, eta_width))
+        eta[j, : min(k, eta_width)] = rng.normal(0, 0.3, min(k, eta_width))
         phi[j, :k] = rng.normal(0, 0.3, k)
-    jet = np.stack([rng.uniform(350e3, 3e6, n), rng.normal(0, 1, n), rng.uniform(-3, 3, n),
-                    rng.uniform(40e3, 250e3, n)])
+    jet = np.stack(
+        [rng.uniform(350e3, 3e6, n), rng.normal(0, 1, n), rng.uniform(-3, 3, n), rng.uniform(40e3, 250e3, n)]
+    )
     if special:
         pt[0], eta[0], phi[0] = 0, 0, 0
         pt[0, :3], eta[0, :3], phi[0, :3] = ATLAS_SPECIAL.T
@@ -383,8 +439,9 @@ def test_atlas(tmp_path, weight_key):
     jpt, jm = jpt / 1e3, jm / 1e3
     je = np.sqrt((jpt * np.cosh(jeta)) ** 2 + jm**2)
     row = out[split]["data"][i]
-    np.testing.assert_allclose(row[:3, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        row[:3, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je), rtol=1e-5, atol=1e-6
+    )
     assert np.all(row[:, 7:] == 0)
     np.testing.assert_allclose(out[split]["jet"][i], [jpt, jeta, jm, 3], rtol=1e-5)
 
@@ -416,29 +473,54 @@ def test_atlas_malformed(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------
-# H1: ROOT minitrees (the layout documented in omnilearn.data.h1)
+# H1: ROOT minitrees (the layout documented in omnilearn.datasets.h1)
 
 H1_SPECIAL_JETS = {"jet_pt": [8.0, 25.0], "jet_eta": [0.5, 1.0], "jet_phi": [0.3, -2.0], "jet_m": [1.0, 4.0]}
 # (pT, eta, phi, charge, jet index): particle 2 belongs to the other jet, particle 4 is outside -1.5 < eta < 2.75.
-H1_SPECIAL_PARTS = np.array([[2.0, 1.2, -2.05, -1, 1], [6.0, 0.5, 0.3, 1, 0], [12.0, 1.1, -2.1, 1, 1],
-                             [3.0, 2.9, -2.0, -1, 1], [9.0, 0.9, -1.9, 0, 1]])
+H1_SPECIAL_PARTS = np.array(
+    [
+        [2.0, 1.2, -2.05, -1, 1],
+        [6.0, 0.5, 0.3, 1, 0],
+        [12.0, 1.1, -2.1, 1, 1],
+        [3.0, 2.9, -2.0, -1, 1],
+        [9.0, 0.9, -1.9, 0, 1],
+    ]
+)
 
 
 def _h1_event(rng, good: bool) -> tuple[dict, dict, dict]:
     """One event: event-level values, jets, particles (all passing the cuts when ``good``)."""
-    ev = {"Q2": rng.uniform(160, 900), "y": rng.uniform(0.25, 0.65), "ptmiss": rng.uniform(0, 8),
-          "Empz": rng.uniform(47, 63)}
+    ev = {
+        "Q2": rng.uniform(160, 900),
+        "y": rng.uniform(0.25, 0.65),
+        "ptmiss": rng.uniform(0, 8),
+        "Empz": rng.uniform(47, 63),
+    }
     if not good:  # fail exactly one of the cuts
         key, value = [("Q2", 120.0), ("y", 0.1), ("y", 0.75), ("ptmiss", 12.0), ("Empz", 40.0)][rng.integers(5)]
         ev[key] = value
     nj = int(rng.integers(1, 4))
-    jets = {"jet_pt": rng.uniform(11, 30, nj), "jet_eta": rng.uniform(-0.5, 2.0, nj),
-            "jet_phi": rng.uniform(-3, 3, nj), "jet_m": rng.uniform(0.5, 5, nj)}
+    jets = {
+        "jet_pt": rng.uniform(11, 30, nj),
+        "jet_eta": rng.uniform(-0.5, 2.0, nj),
+        "jet_phi": rng.uniform(-3, 3, nj),
+        "jet_m": rng.uniform(0.5, 5, nj),
+    }
     rows = []
     for j in range(nj):
         k = int(rng.integers(1, 8))
-        rows.append(np.stack([rng.uniform(0.2, 5, k), jets["jet_eta"][j] + rng.normal(0, 0.2, k),
-                              jets["jet_phi"][j] + rng.normal(0, 0.2, k), rng.integers(-1, 2, k), np.full(k, j)], 1))
+        rows.append(
+            np.stack(
+                [
+                    rng.uniform(0.2, 5, k),
+                    jets["jet_eta"][j] + rng.normal(0, 0.2, k),
+                    jets["jet_phi"][j] + rng.normal(0, 0.2, k),
+                    rng.integers(-1, 2, k),
+                    np.full(k, j),
+                ],
+                1,
+            )
+        )
     parts = np.concatenate(rows)
     return ev, jets, parts
 
@@ -449,13 +531,19 @@ def _write_h1(path: Path, generator: str, events: list, drop: str | None = None,
     import uproot
 
     def part_record(parts_list, cols):
-        return {name: ak.Array([p[:, c].astype(int if name == "idx" else float).tolist() for p in parts_list])
-                for name, c in cols}
+        return {
+            name: ak.Array([p[:, c].astype(int if name == "idx" else float).tolist() for p in parts_list])
+            for name, c in cols
+        }
 
     data = {k: np.array([ev[k] for ev, _, _ in events]) for k in ("Q2", "y", "ptmiss", "Empz")}
     jets = {k: ak.Array([list(j[k]) for _, j, _ in events]) for k in ("jet_pt", "jet_eta", "jet_phi", "jet_m")}
-    jet_e = ak.Array([list(np.sqrt((np.array(j["jet_pt"]) * np.cosh(j["jet_eta"])) ** 2 + np.array(j["jet_m"]) ** 2))
-                      for _, j, _ in events])
+    jet_e = ak.Array(
+        [
+            list(np.sqrt((np.array(j["jet_pt"]) * np.cosh(j["jet_eta"])) ** 2 + np.array(j["jet_m"]) ** 2))
+            for _, j, _ in events
+        ]
+    )
     data["jet"] = ak.zip({"pt": jets["jet_pt"], "eta": jets["jet_eta"], "phi": jets["jet_phi"], "e": jet_e})
     parts = [np.concatenate([p, (p[:, 0] * np.cosh(p[:, 1]))[:, None]], 1) for _, _, p in events]  # + energy
     if relative:
@@ -502,8 +590,9 @@ def test_h1(tmp_path):
     pt, eta, phi, q, _ = H1_SPECIAL_PARTS[sel].T
     je = np.sqrt((jpt * np.cosh(jeta)) ** 2 + jm**2)
     row = out[split]["data"][i]
-    np.testing.assert_allclose(row[:3, :7], _expected_features(pt, eta, phi, pt * np.cosh(eta), jpt, jeta, jphi, je),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        row[:3, :7], _expected_features(pt, eta, phi, pt * np.cosh(eta), jpt, jeta, jphi, je), rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_array_equal(row[:3, 7], [1, 0, -1])  # charges in decreasing pT
     assert np.all(row[:, 8:] == 0)  # no particle type: no PID flags
     np.testing.assert_allclose(out[split]["jet"][i], [jpt, jeta, jm, 3], rtol=1e-4)
@@ -540,8 +629,15 @@ JC_FLAGS = ("isChargedHadron", "isNeutralHadron", "isPhoton", "isElectron", "isM
 JC_LABELS = ("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl")
 # The hand-checked jet: (pT, eta, phi, charge, flag index), out of pT order, one of each type,
 # near phi = pi so that one delta phi wraps.
-JC_SPECIAL = np.array([[30.0, 0.3, 3.1, 1, 0], [80.0, 0.1, -3.0, 0, 1], [5.0, -0.2, 2.9, 0, 2],
-                       [50.0, 0.2, 3.05, -1, 3], [12.0, 0.0, -3.1, 1, 4]])
+JC_SPECIAL = np.array(
+    [
+        [30.0, 0.3, 3.1, 1, 0],
+        [80.0, 0.1, -3.0, 0, 1],
+        [5.0, -0.2, 2.9, 0, 2],
+        [50.0, 0.2, 3.05, -1, 3],
+        [12.0, 0.0, -3.1, 1, 4],
+    ]
+)
 
 
 def _jc_jet(rng, special: bool = False) -> np.ndarray:
@@ -552,18 +648,30 @@ def _jc_jet(rng, special: bool = False) -> np.ndarray:
     axis_eta, axis_phi = rng.uniform(-2, 2), rng.uniform(-np.pi, np.pi)
     kind = rng.integers(0, 5, k)
     charge = np.where(np.isin(kind, (0, 3, 4)), rng.choice([-1, 1], k), 0)
-    return np.stack([rng.uniform(1, 60, k), axis_eta + rng.normal(0, 0.3, k),
-                     (axis_phi + rng.normal(0, 0.3, k) + np.pi) % (2 * np.pi) - np.pi, charge, kind], 1)
+    return np.stack(
+        [
+            rng.uniform(1, 60, k),
+            axis_eta + rng.normal(0, 0.3, k),
+            (axis_phi + rng.normal(0, 0.3, k) + np.pi) % (2 * np.pi) - np.pi,
+            charge,
+            kind,
+        ],
+        1,
+    )
 
 
-def _write_jetclass(path: Path, label: int, jets: list, drop: str | None = None,
-                    two_labels: bool = False) -> np.ndarray:
-    """One JetClass file (massless particles; the jet = their sum), branches as in the release."""
+def _write_jetclass(
+    path: Path, label: int, jets: list, drop: str | None = None, two_labels: bool | tuple[int, ...] = False
+) -> np.ndarray:
+    """One JetClass file (massless particles; the jet = their sum), branches as in the release;
+    ``two_labels``: every jet (True) or the jets at these indices get a second label set."""
     import awkward as ak
     import uproot
 
-    parts: dict[str, list] = {k: [] for k in ("px", "py", "pz", "energy", "deta", "dphi", "d0val", "d0err",
-                                              "dzval", "dzerr", "charge") + JC_FLAGS}
+    parts: dict[str, list] = {
+        k: []
+        for k in ("px", "py", "pz", "energy", "deta", "dphi", "d0val", "d0err", "dzval", "dzerr", "charge") + JC_FLAGS
+    }
     jet = {k: [] for k in ("pt", "eta", "phi", "energy", "nparticles", "sdmass", "tau1", "tau2", "tau3", "tau4")}
     for p in jets:
         pt, eta, phi, q, kind = p.T
@@ -586,8 +694,11 @@ def _write_jetclass(path: Path, label: int, jets: list, drop: str | None = None,
     rec = {k: ak.values_astype(ak.Array(v), np.float32) for k, v in parts.items()}
     data = {"part": ak.zip({k: v for k, v in rec.items() if f"part_{k}" != drop})}
     data.update({f"jet_{k}": np.asarray(v, dtype=np.float32) for k, v in jet.items()})
+    second = (
+        np.isin(np.arange(len(jets)), two_labels) if isinstance(two_labels, tuple) else np.full(len(jets), two_labels)
+    )
     for i, name in enumerate(JC_LABELS):
-        data[f"label_{name}"] = np.full(len(jets), i == label or (two_labels and i == (label + 1) % 10))
+        data[f"label_{name}"] = (i == label) | (second & (i == (label + 1) % 10))
     data.pop(drop, None)
     path.parent.mkdir(parents=True, exist_ok=True)
     with uproot.recreate(path) as f:
@@ -635,26 +746,40 @@ def test_jetclass(tmp_path):
     split, i = _find_jet(out, jpt)
     assert split == "train" and out[split]["pid"][i] == 9
     row = out[split]["data"][i]
-    np.testing.assert_allclose(row[:5, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        row[:5, :7], _expected_features(pt, eta, phi, e, jpt, jeta, jphi, je), rtol=1e-5, atol=1e-5
+    )
     # decreasing pT: neutral hadron, electron, charged hadron, muon, photon
     np.testing.assert_array_equal(row[:5, 7], [0, -1, 1, 1, 0])
-    np.testing.assert_array_equal(row[:5, 8:], [[0, 0, 0, 0, 1], [1, 0, 0, 0, 0], [0, 0, 0, 1, 0],
-                                                [0, 1, 0, 0, 0], [0, 0, 1, 0, 0]])
+    np.testing.assert_array_equal(
+        row[:5, 8:], [[0, 0, 0, 0, 1], [1, 0, 0, 0, 0], [0, 0, 0, 1, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0]]
+    )
     assert np.all(row[5:] == 0)
     mass = np.sqrt(je**2 - px**2 - py**2 - pz**2)  # the stored jet's four-vector mass
     np.testing.assert_allclose(out[split]["jet"][i], [jpt, jeta, mass, 5], rtol=1e-4)
 
-    # The script, with --max-jets spread over the files of each split (3 + 2 + 2).
-    cmd = [sys.executable, str(ROOT / "scripts" / "preprocess.py"), "--dataset", "jetclass", "--input", str(src),
-           "--outdir", str(tmp_path / "cli"), "--max-jets", "7", "--quiet"]
+    # The script, with --max_jets spread over the files of each split (3 + 2 + 2), hyphen-spelled.
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "preprocess.py"),
+        "--dataset",
+        "jetclass",
+        "--input",
+        str(src),
+        "--outdir",
+        str(tmp_path / "cli"),
+        "--max-jets",
+        "7",
+        "--quiet",
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert {s: len(d["pid"]) for s, d in _load(tmp_path / "cli").items()} == {"train": 7, "val": 7, "test": 0}
 
 
-@pytest.mark.parametrize("case", ["not_root", "missing_branch", "missing_label", "two_labels", "charged_photon",
-                                  "no_train", "no_split_dir"])
+@pytest.mark.parametrize(
+    "case", ["not_root", "missing_branch", "missing_label", "two_labels", "charged_photon", "no_train", "no_split_dir"]
+)
 def test_jetclass_malformed(tmp_path, case):
     pytest.importorskip("uproot")
     rng = np.random.default_rng(14)
@@ -669,8 +794,8 @@ def test_jetclass_malformed(tmp_path, case):
         "not_root": r"HToCC_000\.root: not a ROOT file",
         "missing_branch": r"HToCC_000\.root: missing branch.*part_isMuon",
         "missing_label": r"HToCC_000\.root: missing branch.*label_Tbl",
-        "two_labels": r"HToCC_000\.root entries 0:6: 6 jet\(s\) without exactly one label_\* set \(first: entry 0",
-        "charged_photon": r"HToCC_000\.root entries 0:6: a particle's charge contradicts its type flag",
+        "two_labels": r"HToCC_000\.root: entry 0: not exactly one label_\* set \(6 entries\)",
+        "charged_photon": r"HToCC_000\.root: entry 5: a particle's charge contradicts its type flag",
         "no_train": r"in: no train_\* directory",
         "no_split_dir": r"HToCC_000\.root: not inside a train_\*, val_\* or test_\* directory",
     }[case]
@@ -678,8 +803,13 @@ def test_jetclass_malformed(tmp_path, case):
         bad.parent.mkdir(parents=True, exist_ok=True)
         bad.write_text("not a ROOT file")
     elif case != "no_train":
-        _write_jetclass(bad, 2, jets, drop={"missing_branch": "part_isMuon", "missing_label": "label_Tbl"}.get(case),
-                        two_labels=case == "two_labels")
+        _write_jetclass(
+            bad,
+            2,
+            jets,
+            drop={"missing_branch": "part_isMuon", "missing_label": "label_Tbl"}.get(case),
+            two_labels=case == "two_labels",
+        )
     with pytest.raises(DataFormatError, match=expected):
         registry.get("jetclass").preprocess(src, tmp_path / "out", progress=False)
     assert _no_output(tmp_path / "out")
@@ -709,13 +839,156 @@ def test_script(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
     _write_qg(src / "QG_jets.npz", 40, 10, rng)
-    cmd = [sys.executable, str(ROOT / "scripts" / "preprocess.py"), "--dataset", "qg", "--input", str(src),
-           "--outdir", str(tmp_path / "out"), "--max-jets", "20", "--num-particles", "12", "--quiet"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "preprocess.py"),
+        "--dataset",
+        "qg",
+        "--input",
+        str(src),
+        "--outdir",
+        str(tmp_path / "out"),
+        "--max_jets",
+        "20",
+        "--num_particles",
+        "12",
+        "--quiet",
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     out = _load(tmp_path / "out")
     assert {s: len(d["pid"]) for s, d in out.items()} == {"train": 16, "val": 2, "test": 2}
     assert out["train"]["data"].shape[1] == 12
-    bad = subprocess.run(cmd[:5] + [str(tmp_path / "missing"), "--outdir", str(tmp_path / "o2")],
-                         capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert bad.returncode == 2 and "missing" in bad.stderr and not (tmp_path / "o2").exists()
+    bad = subprocess.run(
+        cmd[:5] + [str(tmp_path / "missing"), "--outdir", str(tmp_path / "o2")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert bad.returncode == 1 and "missing" in bad.stderr and not (tmp_path / "o2").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad values: one error naming the file and the first bad jet (the inputs of the fault matrix)
+
+
+@pytest.mark.parametrize("case", ["nan", "label", "empty", "strings", "truncated"])
+@pytest.mark.parametrize("dataset", ["top", "qg", "cms", "atlas", "h1", "jetclass", "jetnet30"])
+def test_bad_values_name_the_file_and_the_first_bad_jet(tmp_path, dataset, case):
+    """NaN, a label out of range, a jet without particles, numbers stored as strings, a cut-off
+    file: one DataFormatError naming the file (and the first bad jet), nothing written. A
+    converter may instead drop what its documented selection drops (CMS: an unknown parton,
+    H1: an event whose leading jet keeps no particle)."""
+    from test_faults import ACCEPTED, BAD, CONVERTERS, NOT_APPLICABLE, ROW_CASES, _damage_bytes
+
+    if (dataset, case) in NOT_APPLICABLE:
+        pytest.skip(NOT_APPLICABLE[dataset, case])
+    pytest.importorskip("uproot" if dataset in ("h1", "jetclass") else "h5py")
+    if dataset == "top":
+        pytest.importorskip("tables")
+    src = tmp_path / "in"
+    src.mkdir()
+    input_path, bad = CONVERTERS[dataset](src, case, np.random.default_rng(0))
+    _damage_bytes(bad, case)
+    if case in ACCEPTED.get(dataset, {}):
+        registry.get(dataset).preprocess(input_path, tmp_path / "out", progress=False)
+        return
+    with pytest.raises(DataFormatError) as err:
+        registry.get(dataset).preprocess(input_path, tmp_path / "out", progress=False)
+    message = str(err.value)
+    assert bad.name in message and "\n" not in message
+    if (dataset, case) in ROW_CASES:
+        assert re.search(rf"\b(jet|entry|event) {BAD}\b", message), message
+    assert _no_output(tmp_path / "out")
+
+
+def test_the_shared_check_names_the_input_row_of_the_first_bad_jet(tmp_path):
+    """write_splits checks every converted block (finite, labels 0..C-1, at least one particle)
+    and names the *input* row of the first bad jet, skipped rows included."""
+    from omnilearn.datasets.convert import Rows, Source, write_splits
+
+    def read(start, stop, keep):
+        n = int(keep.sum())
+        data = np.zeros((n, 4, 13), np.float32)
+        data[:, 0, :3] = 1.0
+        data[-1] = 0.0  # the last kept jet of the block has no particle
+        return Rows(data, np.ones((n, 4), np.float32), np.zeros(n, np.int32))
+
+    assign = np.array([0, -1, 1, -1, 2, 0, -1, 0], dtype=np.int8)  # input row 7 is the last kept one
+    with pytest.raises(DataFormatError, match=r"^src\.h5: jet 7: no particle .*\(1 jet in this block\)$"):
+        write_splits([Source("src.h5", assign, read)], tmp_path / "out", ["a", "b"], 4, progress=False)
+    assert _no_output(tmp_path / "out")
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", ""])
+    proc.wait()
+    return proc.pid
+
+
+def test_staging_directories_of_killed_runs_are_removed_by_the_next_run(tmp_path):
+    """A kill -9 leaves ``.staging-<host>-<pid>-*``; the next run removes those whose writer is
+    gone (same host, process dead; or, for another host or an old name, unchanged for an hour),
+    never a live writer's, and finishes the moves of one killed while moving its files out."""
+    import os
+    import socket
+    import time
+
+    from omnilearn.datasets.convert import COMMITTING, STAGING
+
+    host, out = socket.gethostname(), tmp_path / "out"
+    dead, live = _dead_pid(), os.getppid()
+    folders = {
+        "dead": f"{STAGING}{host}-{dead}-abc",
+        "live": f"{STAGING}{host}-{live}-abc",
+        "other_host_recent": f"{STAGING}elsewhere-{dead}-abc",
+        "other_host_old": f"{STAGING}elsewhere-{dead}-def",
+        "old_name_old": f"{STAGING}x1y2z3",
+        "committing": f"{STAGING}{host}-{dead}-ghi",
+    }
+    for name in folders.values():
+        (out / name).mkdir(parents=True)
+        (out / name / "train.h5.tmp").write_bytes(b"partial")
+    for key in ("other_host_old", "old_name_old"):
+        for p in (out / folders[key], out / folders[key] / "train.h5.tmp"):
+            os.utime(p, (time.time() - 2 * 3600,) * 2)
+    # killed between moving train.h5 and val.h5 out: val and test still in staging
+    committing = out / folders["committing"]
+    (committing / COMMITTING).write_text("train.h5\nval.h5\ntest.h5")
+    (out / "train.h5").write_text("new train")
+    for split in ("val", "test"):
+        (committing / f"{split}.h5").write_text(f"new {split}")
+
+    rng = np.random.default_rng(12)
+    src = tmp_path / "in"
+    src.mkdir()
+    _write_qg(src / "QG_jets.npz", 40, 10, rng)
+    (src / "QG_jets_1.npz").write_text("not an npz")  # the run itself stops on a bad input
+    with pytest.raises(DataFormatError, match="QG_jets_1.npz"):
+        registry.get("qg").preprocess(src, out, progress=False)
+    left = sorted(p.name for p in out.iterdir())
+    assert left == sorted(["test.h5", "train.h5", "val.h5", folders["live"], folders["other_host_recent"]])
+    assert [(out / f"{s}.h5").read_text() for s in SPLITS] == ["new train", "new val", "new test"]
+
+
+@pytest.mark.parametrize(
+    "dataset, present",
+    [("top", 7), ("qg", 13), ("cms", 13), ("atlas", 7), ("h1", 8), ("jetclass", 13), ("jetnet30", 7)],
+)
+def test_converted_files_record_the_features_their_dataset_has(tmp_path, dataset, present):
+    """Top tagging, ATLAS and JetNet have no charge or particle type, H1 the charge only: their
+    files say which columns are real (``present_features``), so a model trained with PID warns."""
+    from test_faults import CONVERTERS
+
+    from omnilearn.data.features import PARTICLE_FEATURES
+
+    pytest.importorskip("uproot" if dataset in ("h1", "jetclass") else "h5py")
+    if dataset == "top":
+        pytest.importorskip("tables")
+    src = tmp_path / "in"
+    src.mkdir()
+    input_path, _ = CONVERTERS[dataset](src, None, np.random.default_rng(0))
+    registry.get(dataset).preprocess(input_path, tmp_path / "out", progress=False)
+    for split in SPLITS:
+        assert inspect_file(tmp_path / "out" / f"{split}.h5").present_features == PARTICLE_FEATURES[:present]

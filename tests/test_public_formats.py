@@ -10,12 +10,11 @@ import h5py
 import numpy as np
 import pytest
 
-from omnilearn.data import registry
 from omnilearn.data.features import wrap_phi
-from omnilearn.data.public_formats import (CONFIGS, config_for, generate_public, qg_arrays, write_qg_file,
-                                           write_top_file)
-from omnilearn.data.pythia import JetSample
-from omnilearn.data.qg import PDG_TABLE
+from omnilearn.datasets import registry
+from omnilearn.datasets.qg import PDG_TABLE
+from omnilearn.pythia.formats import CONFIGS, config_for, generate_public, qg_arrays, write_qg_file, write_top_file
+from omnilearn.pythia.generator import JetSample
 
 SPLITS = ("train", "val", "test")
 
@@ -123,8 +122,10 @@ def made(tmp_path_factory):
     pytest.importorskip("pythia8mc")
     pytest.importorskip("fastjet")
     root = tmp_path_factory.mktemp("public")
-    return {fmt: generate_public(fmt, root / fmt, config_for(fmt, jets_per_class=12, workers=1, seed=4),
-                                 progress=False) for fmt in ("top", "qg")}
+    return {
+        fmt: generate_public(fmt, root / fmt, config_for(fmt, jets_per_class=12, workers=1, seed=4), progress=False)
+        for fmt in ("top", "qg")
+    }
 
 
 def _qg_jets(x: np.ndarray) -> dict[str, np.ndarray]:
@@ -160,7 +161,7 @@ def test_qg_pythia_selection(made, tmp_path):
 
 def test_qg_labels_come_from_the_hard_parton():
     pytest.importorskip("pythia8mc")
-    from omnilearn.data.pythia import generate_jets
+    from omnilearn.pythia.generator import generate_jets
 
     quark = generate_jets("qg_quark", 4, 7, CONFIGS["qg"])
     gluon = generate_jets("qg_gluon", 4, 8, CONFIGS["qg"])
@@ -194,8 +195,9 @@ def test_top_pythia_selection(made, tmp_path):
 def test_rerun_finds_the_files(made):
     result = made["top"]
     mtimes = [f.stat().st_mtime_ns for f in result.files]
-    again = generate_public("top", result.outdir, config_for("top", jets_per_class=12, workers=1, seed=4),
-                            progress=False)
+    again = generate_public(
+        "top", result.outdir, config_for("top", jets_per_class=12, workers=1, seed=4), progress=False
+    )
     assert again.cached and [f.stat().st_mtime_ns for f in again.files] == mtimes
     side = json.loads((result.outdir / "public_settings.json").read_text())
     assert side["format"] == "top" and side["settings"]["ecm"] == 14000.0 and not side["settings"]["mpi"]
@@ -224,14 +226,32 @@ def test_workflow_top_end_to_end(made, tmp_path):
 
     unified = tmp_path / "pre_data"
     registry.get("qg").preprocess(made["qg"].outdir, unified, progress=False)
-    tiny = ModelConfig(projection_dim=16, num_heads=2, num_layers=1, K=3, num_class_layers=1, num_gen_layers=1,
-                       num_fourier=16)
-    run_training([unified / "train.h5"], [unified / "val.h5"], tmp_path / "pre", tiny,
-                 TrainConfig(mode="all", batch=8, epoch=1, warm_epoch=0, stop_epoch=1), num_particles=32, verbose=0)
+    tiny = ModelConfig(
+        projection_dim=16, num_heads=2, num_layers=1, K=3, num_class_layers=1, num_gen_layers=1, num_fourier=16
+    )
+    run_training(
+        [unified / "train.h5"],
+        [unified / "val.h5"],
+        tmp_path / "pre",
+        tiny,
+        TrainConfig(mode="all", batch=8, epoch=1, warm_epoch=0, stop_epoch=1),
+        num_particles=32,
+        verbose=0,
+    )
 
-    cfg = PythiaTaskConfig(jets_per_class=12, workers=1, seed=4, data_dir=str(tmp_path / "data"),
-                           runs_dir=str(tmp_path / "runs"), plot_dir=str(tmp_path / "plots"),
-                           pretrained=str(tmp_path / "pre" / "best"), epochs=1, batch=8, num_particles=32, bootstrap=3)
+    cfg = PythiaTaskConfig(
+        jets_per_class=12,
+        workers=1,
+        seed=4,
+        data_dir=str(tmp_path / "data"),
+        runs_dir=str(tmp_path / "runs"),
+        plot_dir=str(tmp_path / "plots"),
+        pretrained=str(tmp_path / "pre" / "best"),
+        epochs=1,
+        batch=8,
+        num_particles=32,
+        bootstrap=3,
+    )
     results = run_task("top", cfg)
     assert set(results) == {"omnilearn", "scratch"}
     # scored on the whole test split: 2 of the 12 jets per class (the release's 60/20/20), both classes
@@ -241,15 +261,18 @@ def test_workflow_top_end_to_end(made, tmp_path):
         assert r["n"] == n_test and r["classes"] == ["qcd", "top"] and 0 <= r["auc"] <= 1
         assert set(r["rejection"]) == {"0.5", "0.3"}
         assert r["model"]["projection_dim"] == 16  # the pretrained body's size
-        args = json.loads((tmp_path / "runs" / f"top_{run}" / "args.json").read_text())
-        assert args["epoch"] == 1 and (args["pretrained"] is not None) == (run == "omnilearn")
+        meta = checkpoint.read_meta(tmp_path / "runs" / f"top_{run}" / "best")
+        assert meta["train"]["epoch"] == 1 and (meta["data"]["pretrained"] is not None) == (run == "omnilearn")
+        assert meta["data"]["dataset"] == "top" and meta["data"]["num_particles"] == r["num_particles"]
     # the fine-tuned model normalises with the pretraining's statistics, the scratch one with its own
     pre_norm = checkpoint.load_normalization(tmp_path / "pre" / "best")
     tuned = checkpoint.load_normalization(tmp_path / "runs" / "top_omnilearn" / "best")
     scratch = checkpoint.load_normalization(tmp_path / "runs" / "top_scratch" / "best")
     np.testing.assert_array_equal(tuned.particle_mean, pre_norm.particle_mean)
     assert not np.array_equal(scratch.particle_mean, pre_norm.particle_mean)
-    for name in ("top_roc.png", "top_losses.png", "top_table.md"):
+    for name in ("top_roc.png", "top_losses.png", "top_table.md", "top_omnilearn.json", "top_scratch.json"):
         assert (tmp_path / "plots" / name).stat().st_size > 0
+    published = json.loads((tmp_path / "plots" / "top_omnilearn.json").read_text())  # the copy to commit
+    assert published["auc"] == results["omnilearn"]["auc"] and "checkpoint" not in published
     table = (tmp_path / "plots" / "top_table.md").read_text()
     assert "Pythia 8 here" in table and "measured here" in table and "paper, Table I" not in table

@@ -17,7 +17,7 @@ pytest.importorskip("fastjet")
 
 from omnilearn.data.features import PARTICLE_FEATURES, jet_kinematics  # noqa: E402
 from omnilearn.data.format import Normalization, inspect_file  # noqa: E402
-from omnilearn.data.pythia import SIDECAR, PythiaConfig, generate, require_physics  # noqa: E402
+from omnilearn.pythia.generator import SIDECAR, PythiaConfig, generate, require_physics  # noqa: E402
 
 COL = {name: i for i, name in enumerate(PARTICLE_FEATURES)}
 FLAGS = ["is_electron", "is_muon", "is_photon", "is_charged_hadron", "is_neutral_hadron"]
@@ -126,7 +126,9 @@ def test_charge_and_pid_flags_consistent(made):
     # Visible stable particles are leptons, photons or hadrons: exactly one flag each.
     np.testing.assert_array_equal(flags.sum(1), 1.0)
     assert set(np.unique(q).tolist()) <= {-1.0, 0.0, 1.0}
-    photon, charged_had, neutral_had = (p[:, COL[f]] == 1 for f in ("is_photon", "is_charged_hadron", "is_neutral_hadron"))
+    photon, charged_had, neutral_had = (
+        p[:, COL[f]] == 1 for f in ("is_photon", "is_charged_hadron", "is_neutral_hadron")
+    )
     lepton = (p[:, COL["is_electron"]] == 1) | (p[:, COL["is_muon"]] == 1)
     assert np.all(q[photon] == 0) and np.all(q[neutral_had] == 0)
     assert np.all(np.abs(q[charged_had]) == 1) and np.all(np.abs(q[lepton]) == 1)
@@ -150,7 +152,7 @@ def test_changed_settings_are_not_a_cache_hit(made, monkeypatch, tmp_path):
     outdir, _, _ = made
     for f in outdir.iterdir():
         shutil.copy(f, tmp_path / f.name)
-    from omnilearn.data import pythia
+    from omnilearn.pythia import generator as pythia
 
     def stop(*args, **kwargs):  # stop where the regeneration would start
         raise RuntimeError("regenerating")

@@ -11,8 +11,20 @@ from omnilearn.data.format import UnifiedWriter
 from omnilearn.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--projection_dim", "16", "--num_layers", "1", "--num_heads", "2", "--K", "3",
-         "--num_class_layers", "1", "--num_gen_layers", "1"]
+SMALL = [
+    "--projection_dim",
+    "16",
+    "--num_layers",
+    "1",
+    "--num_heads",
+    "2",
+    "--K",
+    "3",
+    "--num_class_layers",
+    "1",
+    "--num_gen_layers",
+    "1",
+]
 
 
 def _run(*args, cwd=ROOT):
@@ -26,7 +38,9 @@ def test_summary_prints_paper_counts():
     counts = dict(line.split() for line in lines)
     assert set(counts) == {"body", "classifier", "generator"}
     assert abs(int(counts["body"]) / 1.3e6 - 1) < 0.05
-    small = dict(line.split() for line in _run("-m", "omnilearn", "summary", "--projection_dim", "64").split("\n") if line)
+    small = dict(
+        line.split() for line in _run("-m", "omnilearn", "summary", "--projection_dim", "64").split("\n") if line
+    )
     assert int(small["body"]) < int(counts["body"])
 
 
@@ -48,7 +62,18 @@ def test_train_script_pretrain_then_fine_tune(tmp_path):
     common = ["--data_dir", tmp_path / "data", "--batch", "32", "--epoch", "1", "--warm_epoch", "0", "--no-jit", *SMALL]
     _run(ROOT / "scripts" / "train.py", "--dataset", "pythia", "--mode", "all", "--outdir", tmp_path / "pre", *common)
     assert checkpoint.read_meta(tmp_path / "pre" / "last")["mode"] == "all"
-    _run(ROOT / "scripts" / "train.py", "--dataset", "toptag_pythia", "--mode", "classifier", "--fine_tune",
-         "--pretrained", tmp_path / "pre" / "best", "--outdir", tmp_path / "fine", *common)
+    _run(
+        ROOT / "scripts" / "train.py",
+        "--dataset",
+        "toptag_pythia",
+        "--mode",
+        "classifier",
+        "--fine_tune",
+        "--pretrained",
+        tmp_path / "pre" / "best",
+        "--outdir",
+        tmp_path / "fine",
+        *common,
+    )
     meta = checkpoint.read_meta(tmp_path / "fine" / "best")
     assert meta["classes"] == ["qcd", "top"] and meta["model"]["num_classes"] == 2

@@ -19,12 +19,37 @@ TEMPLATES = sorted(SLURM.glob("*.sh"))
 def _dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
     """Run a template with OMNILEARN_DRY_RUN=1 outside SLURM; the printed commands, split."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-    for name in ("NODES", "ACCOUNT", "QOS", "WALLTIME", "DATA_DIR", "OUTDIR", "TASK", "EPOCH", "WD",
-                 "OMNILEARN_ENV", "SHIFTER_IMAGE", "PRETRAINED", "DATASET", "SAMPLES_DIR", "RESULTS_DIR",
-                 "PLOTS_DIR", "SAMPLE_ARGS", "FROM_SCRATCH"):
+    for name in (
+        "NODES",
+        "ACCOUNT",
+        "QOS",
+        "WALLTIME",
+        "DATA_DIR",
+        "OUTDIR",
+        "RUNS_DIR",
+        "EVAL_ARGS",
+        "TASK",
+        "EPOCH",
+        "WD",
+        "OMNILEARN_ENV",
+        "SHIFTER_IMAGE",
+        "PRETRAINED",
+        "DATASET",
+        "SAMPLES_DIR",
+        "RESULTS_DIR",
+        "PLOTS_DIR",
+        "SAMPLE_ARGS",
+        "FROM_SCRATCH",
+    ):
         clean.pop(name, None)
-    out = subprocess.run(["bash", str(SLURM / script), *args], env={**clean, "OMNILEARN_DRY_RUN": "1", **env},
-                         capture_output=True, text=True, timeout=60, cwd="/")
+    out = subprocess.run(
+        ["bash", str(SLURM / script), *args],
+        env={**clean, "OMNILEARN_DRY_RUN": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
     assert out.returncode == 0, out.stderr
     return [shlex.split(line) for line in out.stdout.splitlines() if line and not line.startswith("#")]
 
@@ -41,6 +66,17 @@ def _flag(cmd: list[str], name: str) -> str:
     values += [word.split("=", 1)[1] for word in cmd if word.startswith(name + "=")]
     assert values, (name, cmd)
     return values[-1]
+
+
+def _omnilearn(line: list[str]) -> list[str]:
+    """The ``python -m omnilearn COMMAND ...`` part of a line: from COMMAND on."""
+    i = next(i for i in range(len(line) - 1) if line[i : i + 2] == ["-m", "omnilearn"])
+    return line[i + 2 :]
+
+
+def _commands(lines: list[list[str]]) -> list[str]:
+    """The omnilearn command of each srun line, in order."""
+    return [_omnilearn(line)[0] for line in lines if line[0] == "srun"]
 
 
 def test_templates_exist():
@@ -63,20 +99,35 @@ def test_pretrain_dry_run_is_the_papers_run():
     assert sbatch[-1] == str(SLURM / "pretrain.sh")
 
     srun = _command(lines, "srun")
-    train = srun[srun.index("scripts/train.py"):]
+    train = _omnilearn(srun)
+    assert train[0] == "train" and "--outdir" not in train  # the rule: <runs_dir>/pretrain
     assert _flag(srun, "--ntasks-per-node") == "4" and _flag(srun, "--gpus-per-task") == "1"
-    expected = {"--dataset": "jetclass", "--mode": "all", "--batch": "256", "--epoch": "200",
-                "--warm_epoch": "3", "--lr": "3e-5", "--lr_min": "1e-6", "--wd": "1e-5",
-                "--outdir": str(ROOT / "runs" / "pretrain")}
+    expected = {
+        "--dataset": "jetclass",
+        "--mode": "all",
+        "--batch": "256",
+        "--epoch": "200",
+        "--warm_epoch": "3",
+        "--lr": "3e-5",
+        "--lr_min": "1e-6",
+        "--wd": "1e-5",
+        "--runs_dir": str(ROOT / "runs"),
+    }
     assert {k: _flag(train, k) for k in expected} == expected
     assert ["module", "load", "tensorflow"] in lines
+    # OUTDIR puts the checkpoints elsewhere
+    assert _flag(_command(_dry_run("pretrain.sh", OUTDIR="/scratch/trial"), "srun"), "--outdir") == "/scratch/trial"
 
 
 def test_pretrain_variables_and_extra_arguments():
     lines = _dry_run("pretrain.sh", "--epoch", "2", NODES="2", ACCOUNT="m0000", QOS="debug", WALLTIME="00:30:00")
     sbatch = _command(lines, "sbatch")
     assert (_flag(sbatch, "-N"), _flag(sbatch, "-A"), _flag(sbatch, "-q"), _flag(sbatch, "-t")) == (
-        "2", "m0000", "debug", "00:30:00")
+        "2",
+        "m0000",
+        "debug",
+        "00:30:00",
+    )
     srun = _command(lines, "srun")
     assert _flag(srun, "-N") == "2"
     assert _flag(srun, "--epoch") == "2"  # extra arguments come last and override
@@ -85,8 +136,7 @@ def test_pretrain_variables_and_extra_arguments():
 
 def _train_command(lines: list[list[str]]) -> list[str]:
     """The srun line of the training step (the evaluation has its own)."""
-    found = [line for line in lines if line[0] == "srun" and any(w.startswith("scripts/") and w.endswith(
-        ("train.py", "finetune.py")) for w in line)]
+    found = [line for line in lines if line[0] == "srun" and _omnilearn(line)[0] in ("train", "finetune")]
     assert len(found) == 1, lines
     return found[0]
 
@@ -95,12 +145,10 @@ def test_finetune_dry_run():
     lines = _dry_run("finetune.sh", "cms")
     srun = _train_command(lines)
     assert _flag(srun, "--ntasks-per-node") == "4" and _flag(srun, "--gpus-per-task") == "1"
-    script = next(w for w in srun if w.startswith("scripts/"))
-    train = srun[srun.index(script):]
-    assert _flag(train, "--dataset") == "cms" and "--fine_tune" in train
+    train = _omnilearn(srun)
+    assert train[0] == "finetune" and _flag(train, "--dataset") == "cms" and "--fine_tune" in train
     assert _flag(train, "--pretrained") == str(ROOT / "runs" / "pretrain" / "best")
-    if script == "scripts/train.py":  # fallback without finetune.py: the mode must be explicit
-        assert _flag(train, "--mode") == "classifier"
+    assert _flag(train, "--runs_dir") == str(ROOT / "runs")  # the rule: runs/cms_omnilearn
     assert _command(lines, "sbatch")[-1:] == ["cms"]  # the task travels to the job as an argument
 
     scratch = _train_command(_dry_run("finetune.sh", "top", FROM_SCRATCH="1"))
@@ -110,55 +158,66 @@ def test_finetune_dry_run():
     assert _flag(env_srun, "--dataset") == "top" and _flag(env_srun, "--epoch") == "3"
 
 
-def test_finetune_evaluates_when_the_script_exists():
+def test_finetune_evaluates_the_run_it_trained():
     lines = _dry_run("finetune.sh", "top")
-    evals = [line for line in lines if "scripts/evaluate_classifiers.py" in line]
-    if (ROOT / "scripts" / "evaluate_classifiers.py").exists():
-        assert len(evals) == 1 and evals[0][0] == "srun"
-        assert _flag(evals[0], "--dataset") == "top" and _flag(evals[0], "--runs") == "omnilearn"
-        scratch = _dry_run("finetune.sh", "top", FROM_SCRATCH="1")
-        assert _flag(next(line for line in scratch if "scripts/evaluate_classifiers.py" in line), "--runs") == "scratch"
-    else:
-        assert not evals
+    assert _commands(lines) == ["finetune", "evaluate"]
+    evaluate = next(line for line in lines if line[0] == "srun" and _omnilearn(line)[0] == "evaluate")
+    assert _flag(evaluate, "-n") == "1"
+    assert _flag(evaluate, "--dataset") == "top" and _flag(evaluate, "--runs") == "omnilearn"
+    assert _flag(evaluate, "--runs_dir") == str(ROOT / "runs")
+    scratch = _dry_run("finetune.sh", "top", FROM_SCRATCH="1")
+    assert _flag(next(line for line in scratch if "evaluate" in line), "--runs") == "scratch"
 
 
 def test_jetnet_dry_run_trains_samples_and_evaluates(tmp_path):
-    (tmp_path / "jetnet150_scratch").mkdir()  # the scratch job has run: its samples are evaluated too
     lines = _dry_run("jetnet.sh", "jetnet150", "--epoch", "7", SAMPLES_DIR=str(tmp_path))
     assert _command(lines, "sbatch")[-3:] == ["jetnet150", "--epoch", "7"]
-    sruns = [line for line in lines if line[0] == "srun"]
-    scripts = [next(w for w in line if w.startswith("scripts/")) for line in sruns]
-    assert scripts == ["scripts/train_jetnet.py", "scripts/sample_jetnet.py", "scripts/sample_jetnet.py",
-                       "scripts/evaluate_jetnet.py"]
-    train, plain, ideal, evaluate = sruns
+    assert _commands(lines) == ["finetune", "sample", "sample", "evaluate"]
+    train, plain, ideal, evaluate = (line for line in lines if line[0] == "srun")
     assert _flag(train, "--ntasks-per-node") == "4" and _flag(train, "--epoch") == "7"
     assert _flag(train, "--dataset") == "jetnet150" and "--fine_tune" in train
     assert _flag(train, "--pretrained") == str(ROOT / "runs" / "pretrain" / "best")
     assert _flag(plain, "-n") == "1" and "--ideal" not in plain and "--ideal" in ideal
-    assert _flag(plain, "--run") == _flag(ideal, "--run") == str(ROOT / "runs" / "jetnet150_omnilearn")
-    assert _flag(ideal, "--outdir") == str(tmp_path / "jetnet150_omnilearn_ideal")
-    samples = evaluate[evaluate.index("--samples") + 1:]
-    assert samples == [f"OmniLearn={tmp_path}/jetnet150_omnilearn",
-                       f"OmniLearn (Ideal)={tmp_path}/jetnet150_omnilearn_ideal",
-                       f"PET generator={tmp_path}/jetnet150_scratch"]
+    # the rule: runs/jetnet150_omnilearn → <SAMPLES_DIR>/jetnet150_omnilearn[_ideal]
+    for line in (plain, ideal):
+        assert (_flag(line, "--run"), _flag(line, "--runs_dir")) == ("omnilearn", str(ROOT / "runs"))
+        assert _flag(line, "--samples_dir") == str(tmp_path)
+    # evaluate finds every sample folder of the dataset under SAMPLES_DIR itself
+    assert _flag(evaluate, "--dataset") == "jetnet150" and _flag(evaluate, "--samples_dir") == str(tmp_path)
+    # where docs/results.md reads them (omnilearn report --page_only)
+    assert (_flag(evaluate, "--results_dir"), _flag(evaluate, "--plot_dir")) == (
+        str(ROOT / "plots" / "jetnet"),
+        str(ROOT / "plots" / "jetnet"),
+    )
 
-    scratch = [line for line in _dry_run("jetnet.sh", FROM_SCRATCH="1", DATASET="jetnet30",
-                                         SAMPLES_DIR=str(tmp_path)) if line[0] == "srun"]
+    scratch = [
+        line
+        for line in _dry_run("jetnet.sh", FROM_SCRATCH="1", DATASET="jetnet30", SAMPLES_DIR=str(tmp_path))
+        if line[0] == "srun"
+    ]
     assert "--fine_tune" not in scratch[0] and "--pretrained" not in scratch[0]
-    assert _flag(scratch[1], "--run") == str(ROOT / "runs" / "jetnet30_scratch")
-    assert scratch[-1][-2:] == [f"PET generator={tmp_path}/jetnet30_scratch",
-                                f"PET generator (Ideal)={tmp_path}/jetnet30_scratch_ideal"]
+    assert _flag(scratch[1], "--run") == "scratch" and _flag(scratch[1], "--dataset") == "jetnet30"
 
 
 def test_jetnet_rejects_an_unknown_dataset():
-    out = subprocess.run(["bash", str(SLURM / "jetnet.sh"), "top"], env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["bash", str(SLURM / "jetnet.sh"), "top"],
+        env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "jetnet30 or jetnet150" in out.stderr
 
 
 def test_finetune_needs_a_task():
-    out = subprocess.run(["bash", str(SLURM / "finetune.sh")], env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        ["bash", str(SLURM / "finetune.sh")],
+        env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode != 0 and "usage" in out.stderr
 
 
@@ -166,7 +225,7 @@ def test_shifter_environment():
     lines = _dry_run("pretrain.sh", OMNILEARN_ENV="shifter", SHIFTER_IMAGE="registry/omnilearn:1")
     sbatch, srun = _command(lines, "sbatch"), _command(lines, "srun")
     assert _flag(sbatch, "--image") == "registry/omnilearn:1"
-    assert "--mpi=pmi2" in srun and srun[srun.index("scripts/train.py") - 2:][:2] == ["shifter", "python"]
+    assert "--mpi=pmi2" in srun and srun[srun.index("-m") - 2 :][:4] == ["shifter", "python", "-m", "omnilearn"]
     assert not any(line[0] == "module" for line in lines)
 
 
@@ -185,11 +244,18 @@ def test_usr1_before_the_time_limit_requeues_the_job(tmp_path, restarts, requeue
         (bin_dir / name).write_text(f"#!/bin/bash\n{body}\n")
         (bin_dir / name).chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "OMNILEARN_"))}
-    env.update(PATH=f"{bin_dir}:{env['PATH']}", SLURM_JOB_ID="4242", SLURM_NNODES="1",
-               SLURM_RESTART_COUNT=str(restarts), OMNILEARN_DIR=str(ROOT), OMNILEARN_ENV="venv",
-               OMNILEARN_VENV=str(tmp_path / "venv"))
-    proc = subprocess.Popen(["bash", str(SLURM / "pretrain.sh")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    env.update(
+        PATH=f"{bin_dir}:{env['PATH']}",
+        SLURM_JOB_ID="4242",
+        SLURM_NNODES="1",
+        SLURM_RESTART_COUNT=str(restarts),
+        OMNILEARN_DIR=str(ROOT),
+        OMNILEARN_ENV="venv",
+        OMNILEARN_VENV=str(tmp_path / "venv"),
+    )
+    proc = subprocess.Popen(
+        ["bash", str(SLURM / "pretrain.sh")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 30
     while not Path(f"{log}.started").exists():
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
@@ -198,5 +264,5 @@ def test_usr1_before_the_time_limit_requeues_the_job(tmp_path, restarts, requeue
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr  # training was not interrupted
     calls = log.read_text().splitlines()
-    assert calls[0].startswith("srun -N 1 ") and "scripts/train.py" in calls[0]
+    assert calls[0].startswith("srun -N 1 ") and " -m omnilearn train " in calls[0]
     assert ("scontrol requeue 4242" in calls) is requeued

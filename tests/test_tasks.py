@@ -8,42 +8,64 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from omnilearn.data import registry
+from omnilearn import report as tables
 from omnilearn.data.format import UnifiedWriter, inspect_file
-from omnilearn.evaluation import tables, tasks
+from omnilearn.datasets import registry
+from omnilearn.evaluation import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ["--projection_dim", "16", "--num_layers", "1", "--num_heads", "2", "--K", "3",
-         "--num_class_layers", "1", "--num_gen_layers", "1"]
+SMALL = [
+    "--projection_dim",
+    "16",
+    "--num_layers",
+    "1",
+    "--num_heads",
+    "2",
+    "--K",
+    "3",
+    "--num_class_layers",
+    "1",
+    "--num_gen_layers",
+    "1",
+]
 
 
-def test_paper_numbers_match_the_tables():
+def test_tasks_point_to_their_paper_tables():
     top = tasks.get_task("top")
-    omni = top.paper_row("OmniLearn")
-    assert omni.value("auc") == 0.9872 and omni.value("accuracy") == 0.942  # Table I
-    assert omni.value("rejection", 0.5, top.efficiencies) == 568
-    assert omni.text("rejection", 0.3, top.efficiencies) == "2647 ± 192"
-    assert tasks.get_task("atlas_small").paper_row_for("omnilearn").value("auc") == 0.961  # Table IV, 4M
+    assert top.paper.name == "Table I" and top.paper_row_for("omnilearn").model == "OmniLearn"
+    assert top.paper.text(top.paper_row_for("omnilearn"), "rejection@0.3") == "2647 ± 192"
+    assert top.paper_row_for("scratch").model == "PET Classifier"  # Table I capitalises it
+    atlas_small = tasks.get_task("atlas_small")
+    assert atlas_small.paper.entry("OmniLearn (4M)", "auc").value == 0.961  # Table IV, 4M
     assert tasks.get_task("atlas").paper_row_for("scratch").model == "PET classifier (40M)"
-    h1 = tasks.get_task("h1")  # Table V quotes εS = 0.1 and 0.5
-    assert h1.efficiencies == (0.1, 0.5)
-    assert h1.paper_row_for("omnilearn").value("rejection", 0.1, h1.efficiencies) == 17.78
+    h1 = tasks.get_task("h1")  # Table V quotes εS = 0.1 and 0.5, AUC first
+    assert h1.efficiencies == (0.1, 0.5) and h1.columns[:2] == ("auc", "accuracy")
+    assert tasks.get_task("toptag_pythia").columns == ("accuracy", "auc", "rejection@0.5", "rejection@0.3")
 
 
 def test_every_task_is_consistent_with_the_registry():
     for name, task in tasks.TASKS.items():
         assert name == task.dataset and task.dataset in registry.DATASETS
         assert 0 <= task.signal < registry.get(task.dataset).num_classes
-        assert all(len(r.rejection) == len(task.efficiencies) for r in task.paper), name
+        assert [c for c in task.columns if c.startswith("rejection@")] == [
+            f"rejection@{e:g}" for e in task.efficiencies
+        ]
         if task.paper:  # our two runs have a published counterpart
             assert task.paper_row_for("omnilearn") and task.paper_row_for("scratch"), name
 
 
 def test_table_keeps_the_paper_layout():
     cms = tasks.get_task("cms")
-    result = {"auc": 0.87712, "auc_std": 0.00031, "accuracy": 0.7968, "accuracy_std": 0.0004,
-              "rejection": {"0.5": 24.31, "0.8": 4.8312}, "rejection_std": {"0.5": 0.21, "0.8": 0.012},
-              "n": 1000, "bootstrap": 10}
+    result = {
+        "auc": 0.87712,
+        "auc_std": 0.00031,
+        "accuracy": 0.7968,
+        "accuracy_std": 0.0004,
+        "rejection": {"0.5": 24.31, "0.8": 4.8312},
+        "rejection_std": {"0.5": 0.21, "0.8": 0.012},
+        "n": 1000,
+        "bootstrap": 10,
+    }
     text = tables.markdown_table(cms, {"omnilearn": result})
     header = next(line for line in text.splitlines() if line.startswith("| Model"))
     assert header.index("AUC") < header.index("Acc")  # Table III prints AUC first
@@ -52,15 +74,16 @@ def test_table_keeps_the_paper_layout():
 
 
 def test_finetune_flags_default_to_the_task_recipe():
-    import importlib.util
+    from omnilearn.cli import build_parser
 
-    spec = importlib.util.spec_from_file_location("finetune", ROOT / "scripts" / "finetune.py")
-    finetune = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(finetune)
-    args = finetune.parse_args(["--dataset", "atlas", "--small", "--fine_tune"])
-    assert args.dataset == "atlas_small" and args.mode == "classifier"
+    def parse(*argv):
+        parser, _ = build_parser(["finetune", *argv])
+        return parser.parse_args(["finetune", *argv])
+
+    args = parse("--dataset", "atlas", "--small", "--fine_tune")
+    assert args.dataset == "atlas" and args.small and args.mode == "classifier"  # atlas_small: the recipe
     assert (args.epoch, args.warm_epoch, args.stop_epoch, args.body_lr_factor) == (40, 1, 5, 0.2)
-    args = finetune.parse_args(["--dataset", "top", "--epoch", "2"])  # explicit flags win
+    args = parse("--dataset", "top", "--epoch", "2")  # explicit flags win
     assert (args.epoch, args.wd, args.batch) == (2, 0.1, 256)
 
 
@@ -93,20 +116,35 @@ def test_finetune_evaluate_and_plot(tmp_path):
     for seed, split in enumerate(("val", "test"), start=1):
         _write(tmp_path / "data" / "top" / f"{split}.h5", seed=seed, normalization=norm)
     pretrained = checkpoint.save(
-        OmniLearn(ModelConfig(num_classes=5, projection_dim=16, num_layers=1, num_heads=2, K=3, num_class_layers=1,
-                              num_gen_layers=1)),
-        tmp_path / "pretrained", normalization=inspect_file(tmp_path / "data" / "top" / "train.h5").normalization)
+        OmniLearn(
+            ModelConfig(
+                num_classes=5, projection_dim=16, num_layers=1, num_heads=2, K=3, num_class_layers=1, num_gen_layers=1
+            )
+        ),
+        tmp_path / "pretrained",
+        normalization=inspect_file(tmp_path / "data" / "top" / "train.h5").normalization,
+    )
 
     # cwd = tmp_path: the default runs/ and plots/ folders are used
-    common = ["--data_dir", "data", "--epoch", "1", "--warm_epoch", "0", "--batch", "32", "--no-jit", *SMALL]
+    common = ["--data_dir", "data", "--epoch", "1", "--warm_epoch", "0", "--batch", "32", "--no_jit", *SMALL]
     _run(ROOT / "scripts" / "train_top.py", "--fine_tune", "--pretrained", pretrained, *common, cwd=tmp_path)
     _run(ROOT / "scripts" / "train_top.py", *common, cwd=tmp_path)
     runs = tmp_path / "runs"
-    assert checkpoint.read_meta(runs / "top_omnilearn" / "best")["model"]["num_classes"] == 2
-    assert json.loads((runs / "top_omnilearn" / "args.json").read_text())["wd"] == 0.1  # the top recipe
+    meta = checkpoint.read_meta(runs / "top_omnilearn" / "best")
+    assert meta["model"]["num_classes"] == 2
+    assert meta["train"]["wd"] == 0.1 and meta["train"]["body_lr_factor"] == 0.1  # the top recipe
+    assert meta["data"]["dataset"] == "top"
 
-    _run(ROOT / "scripts" / "evaluate_classifiers.py", "--dataset", "top", "--data_dir", "data", "--bootstrap", "5",
-         cwd=tmp_path)
+    _run(
+        ROOT / "scripts" / "evaluate_classifiers.py",
+        "--dataset",
+        "top",
+        "--data_dir",
+        "data",
+        "--bootstrap",
+        "5",
+        cwd=tmp_path,
+    )
     for run in ("omnilearn", "scratch"):
         result = json.loads((runs / f"top_{run}" / "results.json").read_text())
         assert result["n"] == 96 and set(result["rejection"]) == {"0.5", "0.3"}

@@ -1,1 +1,2 @@
-"""Data: the unified format, the shared particle features, loaders and per-dataset preprocessors."""
+"""What training reads: the unified HDF5 format, the Table X particle features, the streaming
+loader and padding helpers. Converters of the released formats live in :mod:`omnilearn.datasets`."""

@@ -25,6 +25,22 @@ PARTICLE_FEATURES: tuple[str, ...] = (
     "is_charged_hadron",
     "is_neutral_hadron",
 )
+#: The authors' particle-feature order (their code and released checkpoint), in our names.
+UPSTREAM_FEATURE_ORDER: tuple[str, ...] = (
+    "delta_eta",
+    "delta_phi",
+    "log_one_minus_pt_frac",
+    "log_pt",
+    "log_one_minus_e_frac",
+    "log_e",
+    "delta_r",
+    "charge",
+    "is_charged_hadron",
+    "is_neutral_hadron",
+    "is_photon",
+    "is_electron",
+    "is_muon",
+)
 #: Column order of the unified ``jet`` array.
 JET_FEATURES: tuple[str, ...] = ("pt", "eta", "mass", "multiplicity")
 
@@ -32,6 +48,10 @@ NUM_PARTICLE_FEATURES = len(PARTICLE_FEATURES)
 #: The first columns are kinematics every dataset has; the rest (charge, PID flags) are what
 #: the feature drop removes and what datasets without PID leave at zero.
 NUM_KINEMATIC_FEATURES = 7
+#: Only the first 6 columns are standardised. ΔR, the charge and the PID flags keep their raw
+#: values (as in the authors' code): a shifted zero would make "PID absent" (raw zeros) and
+#: "PID dropped" (zeros after normalisation) two different inputs.
+NUM_STANDARDISED_FEATURES = 6
 
 #: Floor of the argument of log(1 - x/x_jet): a jet whose leading constituent carries all
 #: of its pT (x = x_jet) would give log(0).
@@ -110,9 +130,7 @@ def particle_features(
     return out.astype(np.float32)
 
 
-def jet_kinematics(
-    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, energy: np.ndarray
-) -> dict[str, np.ndarray]:
+def jet_kinematics(pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, energy: np.ndarray) -> dict[str, np.ndarray]:
     """Jet four-vector as the sum of its constituents (padded entries have ``pt == 0``).
 
     Returns a dict of ``(jets,)`` arrays: ``pt``, ``eta``, ``phi``, ``energy``, ``mass``,
@@ -150,3 +168,11 @@ def from_pxpypze(px, py, pz, e) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     eta = np.where(real, np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=real)), 0.0)
     phi = np.where(real, np.arctan2(py, px), 0.0)
     return pt, eta, phi, np.where(real, e, 0.0)
+
+
+def diffused_columns(num_feat: int, num_diffusion: int) -> list[int]:
+    """Our columns (sorted) of the first ``num_diffusion`` features in the authors' order
+    (:data:`UPSTREAM_FEATURE_ORDER`: Δη, Δφ, log(1 − pT/pT,jet), log pT, …) among the first
+    ``num_feat``: the features the generator diffuses."""
+    ours = [PARTICLE_FEATURES.index(name) for name in UPSTREAM_FEATURE_ORDER]
+    return sorted([c for c in ours if c < num_feat][:num_diffusion])

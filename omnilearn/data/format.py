@@ -12,7 +12,10 @@ key         shape, dtype       content
 ``weight``  (N,) float32       optional per-jet training weight (ATLAS)
 ==========  =================  ==========================================================
 
-File attributes: ``classes`` (names, length C), ``particle_features``, and the normalisation
+File attributes: ``classes`` (names, length C), ``particle_features`` (the column names),
+``present_features`` (the columns the source dataset really provides: top tagging, ATLAS and
+JetNet have no charge or particle type, so those columns are zeros; files written before this
+attribute existed count as having every column), and the normalisation
 ``particle_mean``/``particle_std`` (F,) over real particles and ``jet_mean``/``jet_std`` (4,)
 of the split the statistics were taken from (a dataset's training split; its val/test files
 carry the same numbers).
@@ -24,30 +27,47 @@ never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import h5py
 import numpy as np
 
-from .features import JET_FEATURES, PARTICLE_FEATURES
+from ..errors import OmniLearnError
+from .features import JET_FEATURES, NUM_STANDARDISED_FEATURES, PARTICLE_FEATURES
 
 REQUIRED_KEYS = ("data", "jet", "pid")
+#: Splits every dataset provides, one unified file each (split ids 0, 1, 2; train sets the normalisation).
+SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
-class DataFormatError(ValueError):
+class DataFormatError(OmniLearnError, ValueError):
     """A file is not in the expected format; the message names the file and the problem."""
 
 
 @dataclass(frozen=True)
 class Normalization:
-    """Per-feature mean and standard deviation applied to real particles and to jets."""
+    """Per-feature mean and standard deviation applied to real particles and to jets.
+
+    Particle columns from :data:`~omnilearn.data.features.NUM_STANDARDISED_FEATURES` on (ΔR,
+    charge, PID flags) always get mean 0 and scale 1, whatever numbers are given (also those
+    read from files or checkpoints written before this rule): zero then stays zero, so a jet
+    without PID and a jet whose PID the feature drop removed are the same input to the body.
+    """
 
     particle_mean: np.ndarray
     particle_std: np.ndarray
     jet_mean: np.ndarray
     jet_std: np.ndarray
+
+    def __post_init__(self):
+        mean = np.array(self.particle_mean, dtype=np.float32)
+        std = np.array(self.particle_std, dtype=np.float32)
+        mean[NUM_STANDARDISED_FEATURES:] = 0.0
+        std[NUM_STANDARDISED_FEATURES:] = 1.0
+        object.__setattr__(self, "particle_mean", mean)
+        object.__setattr__(self, "particle_std", std)
 
     def as_attrs(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(getattr(self, k), dtype=np.float32) for k in self._fields()}
@@ -57,7 +77,7 @@ class Normalization:
         return ("particle_mean", "particle_std", "jet_mean", "jet_std")
 
     @classmethod
-    def from_attrs(cls, attrs, source: str = "") -> "Normalization":
+    def from_attrs(cls, attrs, source: str = "") -> Normalization:
         missing = [k for k in cls._fields() if k not in attrs]
         if missing:
             raise DataFormatError(f"{source}: normalisation attribute(s) {missing} missing")
@@ -67,7 +87,7 @@ class Normalization:
         np.savez(path, **self.as_attrs())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Normalization":
+    def load(cls, path: str | os.PathLike) -> Normalization:
         with np.load(path) as f:
             return cls.from_attrs(f, str(path))
 
@@ -129,8 +149,14 @@ class UnifiedWriter:
         with_weight: bool = False,
         normalization: Normalization | None = None,
         chunk: int = 1024,
+        present_features: Sequence[str] | None = None,
     ):
         self.path = Path(path)
+        columns = PARTICLE_FEATURES[:num_features]
+        self.present_features = tuple(columns if present_features is None else present_features)
+        unknown = [name for name in self.present_features if name not in columns]
+        if unknown:
+            raise ValueError(f"present_features {unknown} are not among the columns {list(columns)}")
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.num_particles = num_particles
@@ -142,11 +168,19 @@ class UnifiedWriter:
         self._file = h5py.File(self.tmp, "w")
         chunk = max(1, chunk)
         self._file.create_dataset(
-            "data", (0, num_particles, num_features), maxshape=(None, num_particles, num_features),
-            dtype="f4", chunks=(chunk, num_particles, num_features),
+            "data",
+            (0, num_particles, num_features),
+            maxshape=(None, num_particles, num_features),
+            dtype="f4",
+            chunks=(chunk, num_particles, num_features),
         )
-        self._file.create_dataset("jet", (0, len(JET_FEATURES)), maxshape=(None, len(JET_FEATURES)), dtype="f4",
-                                  chunks=(chunk, len(JET_FEATURES)))
+        self._file.create_dataset(
+            "jet",
+            (0, len(JET_FEATURES)),
+            maxshape=(None, len(JET_FEATURES)),
+            dtype="f4",
+            chunks=(chunk, len(JET_FEATURES)),
+        )
         self._file.create_dataset("pid", (0,), maxshape=(None,), dtype="i4", chunks=(chunk,))
         if with_weight:
             self._file.create_dataset("weight", (0,), maxshape=(None,), dtype="f4", chunks=(chunk,))
@@ -155,7 +189,9 @@ class UnifiedWriter:
     def append(self, data: np.ndarray, jet: np.ndarray, pid: np.ndarray, weight: np.ndarray | None = None) -> None:
         n = len(data)
         if data.shape[1:] != (self.num_particles, self.num_features):
-            raise ValueError(f"data chunk has shape {data.shape}, expected (n, {self.num_particles}, {self.num_features})")
+            raise ValueError(
+                f"data chunk has shape {data.shape}, expected (n, {self.num_particles}, {self.num_features})"
+            )
         if jet.shape != (n, len(JET_FEATURES)) or np.shape(pid) != (n,):
             raise ValueError(f"jet {jet.shape} / pid {np.shape(pid)} do not match {n} jets")
         if self.with_weight != (weight is not None):
@@ -168,10 +204,12 @@ class UnifiedWriter:
                 raise ValueError(f"non-finite values in the '{name}' chunk written to {self.path}")
         if np.any((np.asarray(pid) < 0) | (np.asarray(pid) >= len(self.classes))):
             raise ValueError(f"pid outside 0..{len(self.classes) - 1}")
-        for name, arr in (("data", data), ("jet", jet), ("pid", pid)) + ((("weight", weight),) if weight is not None else ()):
+        for name, arr in (("data", data), ("jet", jet), ("pid", pid)) + (
+            (("weight", weight),) if weight is not None else ()
+        ):
             ds = self._file[name]
             ds.resize(self.count + n, axis=0)
-            ds[self.count:] = arr
+            ds[self.count :] = arr
         if self._stats is not None:
             self._stats.update(data, jet)
         self.count += n
@@ -183,6 +221,7 @@ class UnifiedWriter:
         attrs = self._file.attrs
         attrs["classes"] = np.array(self.classes, dtype=h5py.string_dtype())
         attrs["particle_features"] = np.array(PARTICLE_FEATURES[: self.num_features], dtype=h5py.string_dtype())
+        attrs["present_features"] = np.array(self.present_features, dtype=h5py.string_dtype())
         for k, v in self.normalization.as_attrs().items():
             attrs[k] = v
         self._file.close()
@@ -196,7 +235,7 @@ class UnifiedWriter:
         finally:
             self.tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> "UnifiedWriter":
+    def __enter__(self) -> UnifiedWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -217,6 +256,10 @@ class FileInfo:
     classes: tuple[str, ...]
     has_weight: bool
     normalization: Normalization
+    #: names of the columns of ``data`` (:data:`~omnilearn.data.features.PARTICLE_FEATURES`)
+    particle_features: tuple[str, ...] = ()
+    #: the columns the source dataset really provides (the others hold zeros)
+    present_features: tuple[str, ...] = ()
 
 
 def inspect_file(path: str | os.PathLike) -> FileInfo:
@@ -240,7 +283,9 @@ def inspect_file(path: str | os.PathLike) -> FileInfo:
             raise DataFormatError(f"{path}: missing dataset(s) {missing}; a unified file needs {list(REQUIRED_KEYS)}")
         data, jet, pid = f["data"], f["jet"], f["pid"]
         if data.ndim != 3:
-            raise DataFormatError(f"{path}: 'data' must have rank 3 (jets, particles, features), got shape {data.shape}")
+            raise DataFormatError(
+                f"{path}: 'data' must have rank 3 (jets, particles, features), got shape {data.shape}"
+            )
         if jet.ndim != 2 or jet.shape[1] != len(JET_FEATURES):
             raise DataFormatError(f"{path}: 'jet' must have shape (jets, {len(JET_FEATURES)}), got {jet.shape}")
         if pid.ndim != 1:
@@ -260,4 +305,13 @@ def inspect_file(path: str | os.PathLike) -> FileInfo:
         norm = Normalization.from_attrs(f.attrs, path)
         if norm.particle_mean.shape != (data.shape[2],) or norm.jet_mean.shape != (len(JET_FEATURES),):
             raise DataFormatError(f"{path}: normalisation shapes do not match the features")
-        return FileInfo(path, n, data.shape[1], data.shape[2], classes, "weight" in f, norm)
+        columns = _names(f.attrs, "particle_features") or PARTICLE_FEATURES[: data.shape[2]]
+        present = _names(f.attrs, "present_features")
+        present = columns if present is None else present  # written before the attribute existed: all
+        return FileInfo(path, n, data.shape[1], data.shape[2], classes, "weight" in f, norm, columns, present)
+
+
+def _names(attrs, key: str) -> tuple[str, ...] | None:
+    if key not in attrs:
+        return None
+    return tuple(c.decode() if isinstance(c, bytes) else str(c) for c in attrs[key])

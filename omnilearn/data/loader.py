@@ -8,10 +8,10 @@ of ``chunk_size`` inside each file, so reads follow the HDF5 chunk layout).
 Per epoch the chunk order is permuted (seeded by ``(seed, epoch, rank)``) and the jets pass
 through a preallocated shuffle buffer of ``shuffle_buffer`` jets from which batches are drawn
 at random, as ``tf.data.Dataset.shuffle`` does, but in numpy on whole batches instead of per
-jet. Each chunk is checked for NaN/inf, masked and normalised in place in that buffer as it
-arrives; a Python generator does all of this and ``tf.data`` only hands the batches over and
-prefetches (a ``tf.data`` map on whole batches measured slower: every TF op allocates fresh
-batch-sized tensors, and page faults dominate).
+jet. Each chunk is checked (NaN/inf, labels, jets without particles), masked and normalised
+in place in that buffer as it arrives; a Python generator does all of this and ``tf.data``
+only hands the batches over and prefetches (a ``tf.data`` map on whole batches measured
+slower: every TF op allocates fresh batch-sized tensors, and page faults dominate).
 
 Batches are dicts::
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import h5py
 import numpy as np
@@ -46,6 +46,8 @@ PathLike = str | os.PathLike
 DEFAULT_SHUFFLE_BUFFER = 8192
 
 _NUM_JET = len(JET_FEATURES)
+#: :meth:`JetLoader.check_values` shows a progress bar above this many jets.
+PROGRESS_JETS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -163,23 +165,38 @@ class _JetBuffer:
     BLOCK = 64
 
     def __init__(
-        self, capacity: int, batch_size: int, num_particles: int, num_features: int,
-        norm: Normalization, num_classes: int,
+        self,
+        capacity: int,
+        batch_size: int,
+        num_particles: int,
+        num_features: int,
+        norm: Normalization,
+        num_classes: int,
     ):
         P, F = num_particles, num_features
 
         def arrays(n: int) -> tuple[np.ndarray, ...]:
-            return (np.empty((n, P, F), np.float32), np.empty((n, P), np.float32),
-                    np.empty((n, _NUM_JET), np.float32), np.empty((n,), np.int32), np.empty((n,), np.float32))
+            return (
+                np.empty((n, P, F), np.float32),
+                np.empty((n, P), np.float32),
+                np.empty((n, _NUM_JET), np.float32),
+                np.empty((n,), np.int32),
+                np.empty((n,), np.float32),
+            )
 
         self.arrays = arrays(capacity)  # particles, mask, jet, pid, weight
         self.particles, self.mask, self.jet, self.pid, self.weight = self.arrays
         self._moved = arrays(batch_size)  # rows in transit while compacting
-        self._pool = _BatchPool({
-            "particles": ((batch_size, P, F), np.float32), "mask": ((batch_size, P), np.float32),
-            "jet": ((batch_size, _NUM_JET), np.float32), "label": ((batch_size, num_classes), np.float32),
-            "weight": ((batch_size,), np.float32), "pid": ((batch_size,), np.int32),
-        })
+        self._pool = _BatchPool(
+            {
+                "particles": ((batch_size, P, F), np.float32),
+                "mask": ((batch_size, P), np.float32),
+                "jet": ((batch_size, _NUM_JET), np.float32),
+                "label": ((batch_size, num_classes), np.float32),
+                "weight": ((batch_size,), np.float32),
+                "pid": ((batch_size,), np.int32),
+            }
+        )
         self._eye = np.eye(num_classes, dtype=np.float32)
         self._tmp = np.empty((self.BLOCK, P, F), np.float32)
         self._rowsum = np.empty((self.BLOCK, P), np.float32)
@@ -219,6 +236,12 @@ class _JetBuffer:
             self.weight[dst] = 1.0
         self._check(path, chunk, dst)
         self._normalise(self.n, self.n + m)
+        empty = ~self.mask[dst].any(axis=1)
+        if empty.any():  # all-masked attention gives NaN: say so here rather than as a diverged run
+            raise DataFormatError(
+                f"{path}: jets {chunk.start}..{chunk.stop - 1}: {int(empty.sum())} jets without any particle, "
+                f"first at jet {chunk.start + int(np.argmax(empty))}"
+            )
         self.n += m
 
     def _check(self, path: str, chunk: Chunk, dst: slice) -> None:
@@ -340,9 +363,10 @@ class JetLoader:
 
     Raises:
         DataFormatError: a file is malformed or disagrees with the first one (on construction),
-            or a chunk holds NaN/inf or an out-of-range pid (when that chunk is read; through
-            ``tf.data`` it surfaces as ``tf.errors.InvalidArgumentError`` carrying the message,
-            iterating the loader itself re-raises the DataFormatError).
+            or a chunk holds NaN/inf, an out-of-range pid or a jet without particles (when that
+            chunk is read, or up front with :meth:`check_values`; through ``tf.data`` it surfaces
+            as ``tf.errors.InvalidArgumentError`` carrying the message, which
+            :meth:`data_errors` turns back into the DataFormatError, as iterating the loader does).
     """
 
     def __init__(
@@ -380,8 +404,7 @@ class JetLoader:
             for what in ("num_particles", "num_features", "classes"):
                 if getattr(info, what) != getattr(first, what):
                     raise DataFormatError(
-                        f"{info.path}: {what} {getattr(info, what)} differs from "
-                        f"{getattr(first, what)} in {first.path}"
+                        f"{info.path}: {what} {getattr(info, what)} differs from {getattr(first, what)} in {first.path}"
                     )
         self.classes: tuple[str, ...] = first.classes
         self.num_classes = len(self.classes) if num_classes is None else int(num_classes)
@@ -396,10 +419,17 @@ class JetLoader:
             normalization = first.normalization
         elif not isinstance(normalization, Normalization):
             normalization = Normalization.load(normalization)
-        expected = {"particle_mean": (self.num_features,), "particle_std": (self.num_features,),
-                    "jet_mean": (_NUM_JET,), "jet_std": (_NUM_JET,)}
-        wrong = {k: np.shape(getattr(normalization, k)) for k, v in expected.items()
-                 if np.shape(getattr(normalization, k)) != v}
+        expected = {
+            "particle_mean": (self.num_features,),
+            "particle_std": (self.num_features,),
+            "jet_mean": (_NUM_JET,),
+            "jet_std": (_NUM_JET,),
+        }
+        wrong = {
+            k: np.shape(getattr(normalization, k))
+            for k, v in expected.items()
+            if np.shape(getattr(normalization, k)) != v
+        }
         if wrong:
             raise ValueError(f"normalization shapes {wrong} do not match the files' {expected}")
         if not (np.all(normalization.particle_std > 0) and np.all(normalization.jet_std > 0)):
@@ -451,6 +481,58 @@ class JetLoader:
         full, rest = divmod(jets, self.batch_size)
         return full + (1 if rest and not self.drop_remainder else 0)
 
+    def check_values(self, progress: bool | None = None) -> None:
+        """Read every jet of this worker's shard once and check it as reading for training does
+        (NaN/inf, labels outside 0 … C-1, jets without particles), so that a bad file stops a run
+        before it starts rather than when the loader first reaches the bad chunk.
+
+        Training does this for its validation files (small next to the training set: one pass
+        costs less than the validation of one epoch).
+
+        Args:
+            progress: show a ``tqdm`` bar; None shows one only for more than
+                :data:`PROGRESS_JETS` jets.
+
+        Raises:
+            DataFormatError: naming the file and the first bad jet.
+        """
+        if progress is None:
+            progress = self.num_jets > PROGRESS_JETS
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.num_jets, unit="jet", desc=f"checking {os.path.basename(self.paths[0])}")
+        buf = _JetBuffer(
+            self.chunk_size, 1, self.num_particles, self.num_features, self.normalization, self.num_classes
+        )
+        try:
+            with contextlib.ExitStack() as stack:
+                handles: dict[int, h5py.File] = {}
+                for chunk in self.chunks:
+                    if chunk.file not in handles:
+                        handles[chunk.file] = stack.enter_context(h5py.File(self.paths[chunk.file], "r"))
+                    buf.head = buf.n = 0
+                    buf.fill(handles[chunk.file], self.paths[chunk.file], chunk)
+                    if bar is not None:
+                        bar.update(chunk.stop - chunk.start)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    @contextlib.contextmanager
+    def data_errors(self, *others: JetLoader) -> Iterator[None]:
+        """Inside this block, an error of ``tf.data`` caused by a bad chunk of this loader (or of
+        ``others``) is re-raised as the original :class:`DataFormatError` (``tf.data`` keeps only
+        its text, inside a long TensorFlow error)."""
+        try:
+            yield
+        except tf.errors.OpError as err:
+            for loader in (self, *others):
+                if loader._error is not None:
+                    raise loader._error from err
+            raise
+
     def set_epoch(self, epoch: int) -> None:
         """Make the next pass over the data epoch ``epoch`` (each pass then counts up)."""
         self._epoch = int(epoch)
@@ -471,7 +553,11 @@ class JetLoader:
         # Draw batches only once the buffer is full so each batch mixes several chunks.
         threshold = self.shuffle_buffer if self.shuffle else bsz
         buf = _JetBuffer(
-            threshold + self.chunk_size, bsz, self.num_particles, self.num_features, self.normalization,
+            threshold + self.chunk_size,
+            bsz,
+            self.num_particles,
+            self.num_features,
+            self.normalization,
             self.num_classes,
         )
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -75,8 +73,9 @@ def evaluate_binary(
             idx = rng.integers(0, len(score), len(score))
             if np.unique(y[idx] == signal).size < 2:
                 continue  # one class only: AUC and 1/εB undefined (nan would poison the spread)
-            samples.append(binary_metrics(score[idx], y[idx] == signal, efficiencies,
-                                          None if weights is None else weights[idx]))
+            samples.append(
+                binary_metrics(score[idx], y[idx] == signal, efficiencies, None if weights is None else weights[idx])
+            )
         result["bootstrap_used"] = len(samples)
         result["auc_std"] = float(np.std([s["auc"] for s in samples])) if samples else float("nan")
         result["accuracy_std"] = float(np.std([s["accuracy"] for s in samples])) if samples else float("nan")
@@ -97,14 +96,16 @@ def roc_points(probs: np.ndarray, labels: np.ndarray, signal: int = 1, weights=N
     return {"tpr": tpr[keep].tolist(), "rejection": (1.0 / fpr[keep]).tolist()}
 
 
-def write_json(result: dict, path: str | os.PathLike) -> Path:
-    """Write ``result`` atomically as pretty JSON."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2))
-    os.replace(tmp, path)
-    return path
+def thin_roc(roc: Mapping[str, list[float]], max_points: int = 1000) -> dict[str, list[float]]:
+    """At most ``max_points`` ROC points, evenly spaced in signal efficiency.
+
+    A test set of a million jets gives up to a million ROC points; a plot needs a thousand.
+    """
+    tpr = np.asarray(roc["tpr"])
+    if len(tpr) <= max_points:
+        return {"tpr": list(roc["tpr"]), "rejection": list(roc["rejection"])}
+    idx = np.unique(np.searchsorted(tpr, np.linspace(tpr[0], tpr[-1], max_points)).clip(0, len(tpr) - 1))
+    return {"tpr": tpr[idx].tolist(), "rejection": np.asarray(roc["rejection"])[idx].tolist()}
 
 
 def evaluate_checkpoint(
@@ -115,20 +116,37 @@ def evaluate_checkpoint(
     batch_size: int = 256,
     bootstrap: int = 0,
     num_particles: int | None = None,
+    weighted: bool = False,
+    seed: int = 0,
+    signal_class: str | None = None,
 ) -> dict:
-    """Metrics and ROC points of a saved classifier on unified test files.
+    """Metrics, bootstrap standard deviations and ROC points (at most 1000) of a saved classifier
+    on unified test files, normalised with the statistics stored in the checkpoint.
 
-    The test jets are normalised with the statistics stored in the checkpoint.
+    Unweighted unless ``weighted`` (then the files' per-jet weights enter every metric). With
+    ``signal_class``, a file whose class ``signal`` has another name is refused before predicting
+    (another label order would silently score the background as signal).
     """
     from ..data.loader import JetLoader
     from ..training import checkpoint
 
     model = checkpoint.load(ckpt, mode="classifier")
-    loader = JetLoader(test_files, batch_size, shuffle=False, normalization=checkpoint.load_normalization(ckpt),
-                       num_classes=model.model_config.num_classes, num_particles=num_particles)
+    loader = JetLoader(
+        test_files,
+        batch_size,
+        shuffle=False,
+        normalization=checkpoint.load_normalization(ckpt),
+        num_classes=model.model_config.num_classes,
+        num_particles=num_particles,
+    )
+    if signal_class is not None and loader.classes[signal] != signal_class:
+        raise ValueError(
+            f"{list(map(str, test_files))}: class {signal} is {loader.classes[signal]!r}, "
+            f"expected the signal {signal_class!r}"
+        )
     probs, labels, weights = predict(model, loader.dataset())
-    w = None if np.all(weights == 1) else weights
-    result = evaluate_binary(probs, labels, signal, efficiencies, w, bootstrap=bootstrap)
-    result["roc"] = roc_points(probs, labels, signal, w)
+    w = weights if weighted else None
+    result = evaluate_binary(probs, labels, signal, efficiencies, w, bootstrap=bootstrap, seed=seed)
+    result["roc"] = thin_roc(roc_points(probs, labels, signal, w))
     result["classes"] = list(loader.classes)
     return result

@@ -29,20 +29,16 @@ required; ``tests/test_generation.py`` compares with it when it is installed.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from ..paper import generation_table
+
 #: Scale of each metric in the tables (W1^M and W1^P in 1e-3, W1^EFP in 1e-5).
 SCALES = {"w1m": 1e3, "w1p": 1e3, "w1efp": 1e5}
-METRICS = ("w1m", "w1p", "w1efp", "fpnd", "cov", "mmd")
-HEADERS = {"w1m": "W1^M (×10⁻³)", "w1p": "W1^P (×10⁻³)", "w1efp": "W1^EFP (×10⁻⁵)", "fpnd": "FPND",
-           "cov": "Cov ↑", "mmd": "MMD"}
 CLASS_NAMES = {"g": "Gluon", "q": "Light quark", "t": "Top quark", "w": "W boson", "z": "Z boson"}
 
 
@@ -77,7 +73,7 @@ def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
     out = np.empty((len(p), 5))
     chunk = chunk or max(1, 2_000_000 // max(p.shape[1], 1) ** 2)  # ~16 MB per (jets, P, P) array
     for a in range(0, len(p), chunk):
-        q = p[a:a + chunk]
+        q = p[a : a + chunk]
         z = np.where(_real(q), q[..., 2], 0.0)
         d_eta = q[..., :, None, 0] - q[..., None, :, 0]
         d_phi = q[..., :, None, 1] - q[..., None, :, 1]
@@ -93,7 +89,7 @@ def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
         path_end = np.einsum("ni,ni,ni->n", z, v, np.einsum("nij,nj->ni", theta, z * s))
         path_mid = np.einsum("ni,ni,nij,nj,nj->n", z, s, theta2, z, s)
         star = np.einsum("ni,ni,ni->n", z, v, s**2)
-        out[a:a + chunk] = np.stack([star, path_end, path_mid, tail, square], -1)
+        out[a : a + chunk] = np.stack([star, path_end, path_mid, tail, square], -1)
     return out
 
 
@@ -101,8 +97,9 @@ def efps(particles: np.ndarray, chunk: int | None = None) -> np.ndarray:
 # W1 metrics with jetnet's bootstrap
 
 
-def _w1_batches(x: np.ndarray, y: np.ndarray, num_eval_samples: int, num_batches: int,
-                rng: np.random.Generator) -> np.ndarray:
+def _w1_batches(
+    x: np.ndarray, y: np.ndarray, num_eval_samples: int, num_batches: int, rng: np.random.Generator
+) -> np.ndarray:
     """W1 per column of per-jet observables ``x`` (N, k) and ``y`` (M, k) over random draws → (batches, k)."""
     n = min(num_eval_samples, len(x), len(y))
     out = []
@@ -112,16 +109,19 @@ def _w1_batches(x: np.ndarray, y: np.ndarray, num_eval_samples: int, num_batches
     return np.asarray(out)
 
 
-def w1m(real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5,
-        seed: int = 0) -> tuple[float, float]:
+def w1m(
+    real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5, seed: int = 0
+) -> tuple[float, float]:
     """W1 of the jet mass: (mean, std) over the draws."""
-    w = _w1_batches(jet_mass(real)[:, None], jet_mass(gen)[:, None], num_eval_samples, num_batches,
-                    np.random.default_rng(seed))[:, 0]
+    w = _w1_batches(
+        jet_mass(real)[:, None], jet_mass(gen)[:, None], num_eval_samples, num_batches, np.random.default_rng(seed)
+    )[:, 0]
     return float(w.mean()), float(w.std())
 
 
-def w1p(real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5,
-        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def w1p(
+    real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """W1 of η_rel, φ_rel, pT_rel over the real particles of the drawn jets: (means (3,), stds (3,))."""
     rng = np.random.default_rng(seed)
     real, gen = np.asarray(real)[..., :3], np.asarray(gen)[..., :3]
@@ -136,8 +136,9 @@ def w1p(real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_b
     return out.mean(0), out.std(0)
 
 
-def w1efp(real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5,
-          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def w1efp(
+    real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 50_000, num_batches: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """W1 of each of the 5 EFPs: (means (5,), stds (5,))."""
     w = _w1_batches(efps(real), efps(gen), num_eval_samples, num_batches, np.random.default_rng(seed))
     return w.mean(0), w.std(0)
@@ -172,8 +173,9 @@ def emd(a: np.ndarray, b: np.ndarray, R: float = 1.0) -> float:
     return float(ot.emd2(wa, wb, np.ascontiguousarray(cost)))
 
 
-def cov_mmd(real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 100, num_batches: int = 10,
-            seed: int = 0) -> tuple[float, float]:
+def cov_mmd(
+    real: np.ndarray, gen: np.ndarray, num_eval_samples: int = 100, num_batches: int = 10, seed: int = 0
+) -> tuple[float, float]:
     """Coverage and MMD as ``jetnet.evaluation.cov_mmd``, averaged over ``num_batches`` draws of
     ``num_eval_samples`` real and generated jets, with the EMD matrix d[gen, real] of each draw:
     MMD = mean over real jets of the distance to the closest generated jet; coverage = fraction
@@ -196,8 +198,10 @@ def fpnd(gen: np.ndarray, jet_type: str) -> float | None:
     try:
         from jetnet.evaluation import fpnd as jetnet_fpnd
     except Exception as err:  # ImportError, or torch_geometric missing inside jetnet
-        print(f"FPND skipped: jetnet's ParticleNet is not usable here ({type(err).__name__}: {err}); "
-              "it needs the optional 'jetnet' extra with torch and torch_geometric")
+        print(
+            f"FPND skipped: jetnet's ParticleNet is not usable here ({type(err).__name__}: {err}); "
+            "it needs the optional 'jetnet' extra with torch and torch_geometric"
+        )
         return None
     return float(jetnet_fpnd(np.asarray(gen)[..., :3], jet_type=jet_type, use_tqdm=False))
 
@@ -206,9 +210,17 @@ def fpnd(gen: np.ndarray, jet_type: str) -> float | None:
 # All metrics of one class
 
 
-def evaluate(real: np.ndarray, gen: np.ndarray, jet_type: str | None = None, *, seed: int = 0,
-             num_batches: int = 5, cov_batches: int = 10, cov_samples: int = 100,
-             with_fpnd: bool = True) -> dict:
+def evaluate(
+    real: np.ndarray,
+    gen: np.ndarray,
+    jet_type: str | None = None,
+    *,
+    seed: int = 0,
+    num_batches: int = 5,
+    cov_batches: int = 10,
+    cov_samples: int = 100,
+    with_fpnd: bool = True,
+) -> dict:
     """Every metric for one class: {"w1m": [mean, std], "w1p": [...], ..., per-feature detail}.
 
     W1 values are raw (multiply by :data:`SCALES` for the tables). ``cov``/``mmd`` are None when
@@ -218,19 +230,24 @@ def evaluate(real: np.ndarray, gen: np.ndarray, jet_type: str | None = None, *, 
     p_mean, p_std = w1p(real, gen, num_batches=num_batches, seed=seed)
     e_mean, e_std = w1efp(real, gen, num_batches=num_batches, seed=seed)
     out = {
-        "n_real": int(len(real)), "n_gen": int(len(gen)),
+        "n_real": int(len(real)),
+        "n_gen": int(len(gen)),
         "w1m": list(m),
         "w1p": [float(p_mean.mean()), float(p_std.mean())],
-        "w1p_features": {"etarel": [float(p_mean[0]), float(p_std[0])], "phirel": [float(p_mean[1]), float(p_std[1])],
-                         "ptrel": [float(p_mean[2]), float(p_std[2])]},
+        "w1p_features": {
+            "etarel": [float(p_mean[0]), float(p_std[0])],
+            "phirel": [float(p_mean[1]), float(p_std[1])],
+            "ptrel": [float(p_mean[2]), float(p_std[2])],
+        },
         "w1efp": [float(e_mean.mean()), float(e_std.mean())],
         "w1efp_each": [[float(a), float(b)] for a, b in zip(e_mean, e_std)],
     }
     try:
         import ot  # noqa: F401
 
-        out["cov"], out["mmd"] = cov_mmd(real, gen, num_eval_samples=min(cov_samples, len(real), len(gen)),
-                                         num_batches=cov_batches, seed=seed)
+        out["cov"], out["mmd"] = cov_mmd(
+            real, gen, num_eval_samples=min(cov_samples, len(real), len(gen)), num_batches=cov_batches, seed=seed
+        )
     except ImportError:
         print("coverage/MMD skipped: POT is not installed (pip install -e '.[generation]')")
         out["cov"], out["mmd"] = None, None
@@ -238,122 +255,50 @@ def evaluate(real: np.ndarray, gen: np.ndarray, jet_type: str | None = None, *, 
     return out
 
 
-def write_json(results: Mapping, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2))
-    return path
+#: The paper's rows shown beside ours: the two models we train, with generated jet kinematics
+#: and with the validation split's ("Ideal"); the other generators are in :mod:`omnilearn.paper`.
+PAPER_MODELS = ("PET generator", "PET generator (Ideal)", "OmniLearn", "OmniLearn (Ideal)")
 
 
-# ----------------------------------------------------------------------------------------------
-# The paper's numbers (arXiv:2404.16091 Tables VI and VII): PET generator and OmniLearn rows,
-# full and "Ideal" (jets taken from the dataset); W1 as printed (×10⁻³, ×10⁻³, ×10⁻⁵).
-
-def _row(w1m, w1p, w1efp, fpnd, cov, mmd):
-    return {"w1m": w1m, "w1p": w1p, "w1efp": w1efp, "fpnd": fpnd, "cov": cov, "mmd": mmd}
-
-
-PAPER: dict[int, dict[str, dict[str, dict]]] = {
-    30: {
-        "g": {
-            "PET generator": _row((0.42, 0.10), (0.36, 0.08), (0.35, 0.08), 0.04, 0.55, 0.03),
-            "PET generator (Ideal)": _row((0.36, 0.08), (0.34, 0.09), (0.47, 0.13), 0.07, 0.55, 0.03),
-            "OmniLearn": _row((0.38, 0.08), (0.33, 0.07), (0.33, 0.09), 0.02, 0.55, 0.03),
-            "OmniLearn (Ideal)": _row((0.33, 0.06), (0.29, 0.08), (0.30, 0.07), 0.02, 0.55, 0.03),
-        },
-        "q": {
-            "PET generator": _row((0.39, 0.12), (0.35, 0.06), (0.24, 0.10), 0.03, 0.54, 0.02),
-            "PET generator (Ideal)": _row((0.31, 0.08), (0.38, 0.10), (0.23, 0.07), 0.03, 0.53, 0.02),
-            "OmniLearn": _row((0.24, 0.03), (0.32, 0.07), (0.24, 0.08), 0.02, 0.54, 0.02),
-            "OmniLearn (Ideal)": _row((0.31, 0.08), (0.30, 0.09), (0.26, 0.08), 0.01, 0.54, 0.02),
-        },
-        "t": {
-            "PET generator": _row((0.44, 0.03), (0.29, 0.07), (1.09, 0.23), 0.07, 0.58, 0.05),
-            "PET generator (Ideal)": _row((0.41, 0.07), (0.34, 0.08), (1.22, 0.23), 0.07, 0.58, 0.05),
-            "OmniLearn": _row((0.43, 0.06), (0.30, 0.07), (1.31, 0.18), 0.04, 0.58, 0.05),
-            "OmniLearn (Ideal)": _row((0.36, 0.05), (0.41, 0.08), (1.02, 0.20), 0.03, 0.58, 0.05),
-        },
-        "w": {
-            "PET generator": _row((0.17, 0.04), (0.26, 0.05), (0.11, 0.02), None, 0.56, 0.02),
-            "PET generator (Ideal)": _row((0.15, 0.02), (0.31, 0.07), (0.12, 0.03), None, 0.57, 0.02),
-            "OmniLearn": _row((0.19, 0.03), (0.27, 0.07), (0.10, 0.02), None, 0.57, 0.02),
-            "OmniLearn (Ideal)": _row((0.16, 0.06), (0.28, 0.04), (0.10, 0.02), None, 0.57, 0.02),
-        },
-        "z": {
-            "PET generator": _row((0.22, 0.04), (0.32, 0.07), (0.20, 0.04), None, 0.57, 0.02),
-            "PET generator (Ideal)": _row((0.18, 0.10), (0.30, 0.08), (0.14, 0.02), None, 0.56, 0.02),
-            "OmniLearn": _row((0.19, 0.07), (0.32, 0.09), (0.12, 0.03), None, 0.57, 0.02),
-            "OmniLearn (Ideal)": _row((0.22, 0.05), (0.27, 0.06), (0.13, 0.02), None, 0.57, 0.02),
-        },
-    },
-    150: {
-        "g": {
-            "PET generator": _row((0.32, 0.09), (0.34, 0.07), (1.19, 0.26), None, 0.56, 0.02),
-            "PET generator (Ideal)": _row((0.32, 0.18), (0.29, 0.07), (0.95, 0.41), None, 0.56, 0.02),
-            "OmniLearn": _row((0.47, 0.18), (0.31, 0.11), (1.05, 0.23), None, 0.56, 0.02),
-            "OmniLearn (Ideal)": _row((0.32, 0.09), (0.22, 0.06), (0.65, 0.20), None, 0.55, 0.02),
-        },
-        "q": {
-            "PET generator": _row((0.41, 0.04), (0.34, 0.08), (0.74, 0.18), None, 0.55, 0.02),
-            "PET generator (Ideal)": _row((0.34, 0.09), (0.34, 0.12), (0.50, 0.17), None, 0.55, 0.02),
-            "OmniLearn": _row((0.46, 0.13), (0.39, 0.11), (0.54, 0.14), None, 0.53, 0.02),
-            "OmniLearn (Ideal)": _row((0.34, 0.15), (0.41, 0.11), (0.41, 0.12), None, 0.54, 0.02),
-        },
-        "t": {
-            "PET generator": _row((0.40, 0.08), (0.28, 0.08), (1.81, 0.33), None, 0.57, 0.04),
-            "PET generator (Ideal)": _row((0.29, 0.07), (0.36, 0.05), (1.27, 0.30), None, 0.57, 0.04),
-            "OmniLearn": _row((0.38, 0.05), (0.30, 0.07), (1.84, 0.30), None, 0.57, 0.04),
-            "OmniLearn (Ideal)": _row((0.30, 0.07), (0.28, 0.07), (1.16, 0.39), None, 0.57, 0.04),
-        },
-        "w": {
-            "PET generator": _row((0.15, 0.02), (0.27, 0.07), (0.12, 0.03), None, 0.55, 0.02),
-            "PET generator (Ideal)": _row((0.12, 0.03), (0.24, 0.06), (0.13, 0.03), None, 0.55, 0.02),
-            "OmniLearn": _row((0.18, 0.01), (0.27, 0.05), (0.14, 0.04), None, 0.56, 0.02),
-            "OmniLearn (Ideal)": _row((0.13, 0.04), (0.26, 0.04), (0.11, 0.03), None, 0.55, 0.02),
-        },
-        "z": {
-            "PET generator": _row((0.24, 0.06), (0.35, 0.06), (0.20, 0.04), None, 0.55, 0.02),
-            "PET generator (Ideal)": _row((0.13, 0.02), (0.22, 0.06), (0.16, 0.04), None, 0.55, 0.02),
-            "OmniLearn": _row((0.19, 0.05), (0.38, 0.11), (0.19, 0.03), None, 0.56, 0.02),
-            "OmniLearn (Ideal)": _row((0.12, 0.03), (0.28, 0.09), (0.14, 0.04), None, 0.55, 0.02),
-        },
-    },
-}
-
-
-def _cell(metric: str, value, scaled: bool) -> str:
+def _cell(metric: str, value) -> str:
+    """A measured entry in the table's units (W1 scaled by :data:`SCALES`)."""
     if value is None:
         return "–"
     if isinstance(value, (list, tuple)):
         mean, std = value
-        if not scaled:
-            mean, std = mean * SCALES[metric], std * SCALES[metric]
-        return f"{mean:.2f} ± {std:.2f}"
+        return f"{mean * SCALES[metric]:.2f} ± {std * SCALES[metric]:.2f}"
     return f"{value:.2f}" if metric != "fpnd" else f"{value:.3g}"
 
 
-def markdown_table(results: Mapping[str, Mapping[str, dict]], num_particles: int, title: str = "",
-                   with_paper: bool = True) -> str:
-    """Rows per class: the paper's PET/OmniLearn rows (JetNet, if ``with_paper``), then ours.
+def markdown_table(
+    results: Mapping[str, Mapping[str, dict]], num_particles: int, title: str = "", with_paper: bool = True
+) -> str:
+    """Rows per class: the paper's :data:`PAPER_MODELS` rows of Table VI (up to 30 particles) or
+    VII (if ``with_paper``), then ours, in the paper's columns. Without results, the paper's rows
+    of every class.
 
     ``results``: {run label: {jet type: :func:`evaluate` output}}.
     """
-    paper = PAPER.get(150 if num_particles > 30 else 30, {})
-    cols = list(METRICS) if num_particles <= 30 else [m for m in METRICS if m != "fpnd"]
+    table = generation_table(num_particles)
+    cols = table.columns
     lines = []
     if title:
         lines += [f"**{title}**", ""]
-    lines.append("| jet class | model | " + " | ".join(HEADERS[c] for c in cols) + " |")
+    lines.append("| jet class | model | " + " | ".join(table.headers) + " |")
     lines.append("|---|---|" + "---|" * len(cols))
+    # the classes measured; every class of the paper's table when nothing is (its rows alone)
     types = [t for t in ("g", "q", "t", "w", "z") if any(t in r for r in results.values())]
+    types = types or (list(table.groups) if with_paper else [])
     for t in types:
         name = CLASS_NAMES[t]
         if with_paper:
-            for model, row in paper.get(t, {}).items():
-                lines.append(f"| {name} | paper (JetNet): {model} | " + " | ".join(_cell(c, row[c], True) for c in cols) + " |")
+            for row in table.rows_of(t):
+                if row.model in PAPER_MODELS:
+                    cells = " | ".join(table.text(row, c) or "–" for c in cols)
+                    lines.append(f"| {name} | paper (JetNet, {table.name}): {row.model} | {cells} |")
         for label, per_type in results.items():
             if t in per_type:
-                lines.append(f"| {name} | {label} | " + " | ".join(_cell(c, per_type[t].get(c), False) for c in cols) + " |")
+                lines.append(f"| {name} | {label} | " + " | ".join(_cell(c, per_type[t].get(c)) for c in cols) + " |")
     return "\n".join(lines) + "\n"
 
 

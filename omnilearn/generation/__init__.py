@@ -1,1 +1,1 @@
-"""Generation with the generator head: DDIM sampler, jet-level diffusion model, plots."""
+"""Generation with the generator head: the diffusion sampler and the jet-level model."""

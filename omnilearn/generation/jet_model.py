@@ -36,8 +36,17 @@ WEIGHTS, META = "jet_model.weights.h5", "jet_model.json"
 class JetDiffusion(keras.Model):
     """v̂(x_t, t, label) for jet features x ``(B, F)``; ``train_step`` draws t ~ U(0, 1) and ε."""
 
-    def __init__(self, num_jet: int = 4, num_classes: int = 5, width: int = 128, num_blocks: int = 3,
-                 class_drop: float = 0.1, num_fourier: int = 32, seed: int | None = None, **kwargs):
+    def __init__(
+        self,
+        num_jet: int = 4,
+        num_classes: int = 5,
+        width: int = 128,
+        num_blocks: int = 3,
+        class_drop: float = 0.1,
+        num_fourier: int = 32,
+        seed: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_jet, self.num_classes, self.width = num_jet, num_classes, width
         self.num_blocks, self.class_drop, self.num_fourier = num_blocks, class_drop, num_fourier
@@ -46,9 +55,11 @@ class JetDiffusion(keras.Model):
         self.label_drop = LayerDrop(class_drop, seed=seed, name="label_drop")
         self.inp = layers.Dense(width, name="input")
         self.blocks = [
-            (layers.LayerNormalization(epsilon=1e-6, name=f"norm_{i}"),
-             layers.Dense(2 * width, activation="gelu", name=f"hidden_{i}"),
-             layers.Dense(width, name=f"out_{i}"))
+            (
+                layers.LayerNormalization(epsilon=1e-6, name=f"norm_{i}"),
+                layers.Dense(2 * width, activation="gelu", name=f"hidden_{i}"),
+                layers.Dense(width, name=f"out_{i}"),
+            )
             for i in range(num_blocks)
         ]
         self.out = layers.Dense(num_jet, name="output")
@@ -89,10 +100,16 @@ class JetDiffusion(keras.Model):
         return [self.loss_tracker]
 
     def get_config(self):
-        return {"num_jet": self.num_jet, "num_classes": self.num_classes, "width": self.width,
-                "num_blocks": self.num_blocks, "class_drop": self.class_drop, "num_fourier": self.num_fourier}
+        return {
+            "num_jet": self.num_jet,
+            "num_classes": self.num_classes,
+            "width": self.width,
+            "num_blocks": self.num_blocks,
+            "class_drop": self.class_drop,
+            "num_fourier": self.num_fourier,
+        }
 
-    def build_all(self) -> "JetDiffusion":
+    def build_all(self) -> JetDiffusion:
         self({"x": ops.zeros((1, self.num_jet)), "time": ops.zeros((1, 1)), "label": ops.zeros((1, self.num_classes))})
         return self
 
@@ -143,9 +160,13 @@ def train_jet_model(
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, steps, alpha=0.01)))
     val_ds = _dataset(*prep(*val), batch, False, seed) if val is not None and len(val[0]) else None
     monitor = "val_loss" if val_ds is not None else "loss"
-    history = model.fit(train, validation_data=val_ds, epochs=epochs, verbose=verbose,
-                        callbacks=[keras.callbacks.EarlyStopping(monitor=monitor, patience=epochs,
-                                                                 restore_best_weights=True)])
+    history = model.fit(
+        train,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        callbacks=[keras.callbacks.EarlyStopping(monitor=monitor, patience=epochs, restore_best_weights=True)],
+    )
     save_jet_model(model, outdir, meta)
     return model, history.history
 
@@ -192,7 +213,7 @@ def sample_jets(
     rng = np.random.default_rng(seed)
     out = []
     for a in range(0, len(pid), batch_size):
-        label = eye[pid[a:a + batch_size]]
+        label = eye[pid[a : a + batch_size]]
         noise = rng.standard_normal((len(label), 1, model.num_jet)).astype(np.float32)
         ones = np.ones((len(label), 1), np.float32)
         velocity = guided(lambda x, t, lab: model({"x": x[:, 0], "time": t, "label": lab})[:, None], label, guidance)

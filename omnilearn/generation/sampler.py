@@ -21,7 +21,7 @@ v = (1 + w) v(label) − w v(∅), one forward pass of a doubled batch (w = 0: p
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -59,8 +59,12 @@ def _dpm_coefficients(grid: np.ndarray, solver: str) -> dict[str, np.ndarray]:
     half_r[1:] = 0.5 * h[1:] / h[:-1]
     first_order = np.full(len(t), solver == "ddim")
     first_order[-1] = True
-    return {"ratio": s_s / s_t, "gain": a_s * (1.0 - np.exp(-h)), "half_r": np.where(first_order, 0.0, half_r),
-            "first_order": first_order}
+    return {
+        "ratio": s_s / s_t,
+        "gain": a_s * (1.0 - np.exp(-h)),
+        "half_r": np.where(first_order, 0.0, half_r),
+        "first_order": first_order,
+    }
 
 
 def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solver: str = DEFAULT_SOLVER) -> tf.Tensor:
@@ -84,8 +88,10 @@ def integrate(velocity: Velocity, noise, mask, steps: int = DEFAULT_STEPS, solve
     x = tf.convert_to_tensor(noise, tf.float32) * mask[..., None]
     ones = tf.ones((tf.shape(x)[0], 1), tf.float32)
     grid = time_grid(steps)
-    coef = {k: tf.constant(v, tf.bool if v.dtype == bool else tf.float32)
-            for k, v in _dpm_coefficients(grid, solver).items()}
+    coef = {
+        k: tf.constant(v, tf.bool if v.dtype == bool else tf.float32)
+        for k, v in _dpm_coefficients(grid, solver).items()
+    }
     times = tf.constant(grid)
 
     def step(i, x, prev_x0):
@@ -132,28 +138,38 @@ def sample_particles(
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = True,
+    ema: bool | None = None,
 ) -> np.ndarray:
     """Particles from an :class:`~omnilearn.models.OmniLearn` generator head.
 
+    Only the features the model diffuses (``ModelConfig.num_diffusion``) are sampled: the
+    others start at zero and their velocity is taken as zero, so they stay zero.
+
     Args:
-        model: the OmniLearn model (its ``body`` and ``generator``).
+        model: the OmniLearn model (its ``body`` and ``generator``, or their EMA copies).
         jet: normalised jet features ``(N, 4)``; label one-hot ``(N, C)``; mask ``(N, P)``.
         steps, guidance, solver: sampling steps, guidance strength w, ODE solver.
         seed: noise seed (the result is a deterministic function of it).
+        ema: sample with the EMA copies of the body and generator head; default: when the
+            model keeps them (as the authors generate).
 
     Returns:
-        Normalised particle features ``(N, P, F)``, zero on padding.
+        Normalised particle features ``(N, P, F)``, zero on padding and on the features that
+        are not diffused.
     """
     jet, label, mask = (np.asarray(a, np.float32) for a in (jet, label, mask))
     n, p = mask.shape
     num_feat = model.model_config.num_feat
+    diffused = tf.constant(model.diffused)
+    ema = model.has_ema if ema is None else ema
     rng = np.random.default_rng(seed)
 
     @tf.function(reduce_retracing=True)
     def run(noise, jet_b, label_b, mask_b):
         def velocity_fn(x, t, lab):
             both = tf.shape(x)[0] // tf.shape(jet_b)[0]  # 2 with guidance
-            return model.velocity(x, tf.tile(mask_b, [both, 1]), tf.tile(jet_b, [both, 1]), lab, t)
+            v = model.velocity(x, tf.tile(mask_b, [both, 1]), tf.tile(jet_b, [both, 1]), lab, t, ema=ema)
+            return v * diffused
 
         return integrate(guided(velocity_fn, label_b, guidance), noise, mask_b, steps, solver)
 
@@ -165,7 +181,7 @@ def sample_particles(
         starts = tqdm(starts, desc=f"sampling ({steps} steps)", unit="batch")
     for a in starts:
         b = min(a + batch_size, n)
-        noise = rng.standard_normal((b - a, p, num_feat)).astype(np.float32)
+        noise = rng.standard_normal((b - a, p, num_feat)).astype(np.float32) * model.diffused
         # A short last batch is padded with copies of its own jets (dropped afterwards): a new
         # batch size would trace the sampler again.
         rows = np.resize(np.arange(b - a), min(batch_size, n))

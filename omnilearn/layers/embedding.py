@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
 from keras import layers, ops
 
 
 @keras.saving.register_keras_serializable("omnilearn")
 class MLP(layers.Layer):
-    """Two GELU dense layers, ``width`` then ``out`` (the paper: every MLP is GELU-activated).
+    """Two dense layers, ``width`` then ``out``, each activated (the paper: every MLP is GELU).
 
     Acts on the last axis of an input of any rank.
     """
 
-    def __init__(self, width: int, out: int, use_bias: bool = True, **kwargs):
+    def __init__(self, width: int, out: int, use_bias: bool = True, activation: str = "gelu", **kwargs):
         super().__init__(**kwargs)
-        self.width, self.out, self.use_bias = width, out, use_bias
-        self.dense_0 = layers.Dense(width, activation="gelu", use_bias=use_bias, name="dense_0")
-        self.dense_1 = layers.Dense(out, activation="gelu", use_bias=use_bias, name="dense_1")
+        self.width, self.out, self.use_bias, self.activation = width, out, use_bias, activation
+        self.dense_0 = layers.Dense(width, activation=activation, use_bias=use_bias, name="dense_0")
+        self.dense_1 = layers.Dense(out, activation=activation, use_bias=use_bias, name="dense_1")
 
     def build(self, input_shape):
         self.dense_0.build(input_shape)
@@ -32,40 +30,55 @@ class MLP(layers.Layer):
         return tuple(input_shape[:-1]) + (self.out,)
 
     def get_config(self):
-        return {**super().get_config(), "width": self.width, "out": self.out, "use_bias": self.use_bias}
+        return {
+            **super().get_config(),
+            "width": self.width,
+            "out": self.out,
+            "use_bias": self.use_bias,
+            "activation": self.activation,
+        }
 
 
 @keras.saving.register_keras_serializable("omnilearn")
 class TimeEmbedding(layers.Layer):
-    """Fourier features of the diffusion time, multiplied by t, then two GELU MLPs.
+    """Fourier features of the diffusion time, multiplied by t, then a two-layer MLP.
 
     Input ``(batch, 1)`` with t in [0, 1]; output ``(batch, dim)``.  The Fourier features are
-    scaled by t and the MLPs have no bias, so the embedding is exactly zero at t = 0: the
+    scaled by t and the MLP has no bias, so the embedding is exactly zero at t = 0: the
     body then behaves as a plain classifier (paper Sec. II A).  t is scaled by 1000 before
     the sinusoids, the range of integer DDPM time steps, so the lowest frequencies resolve
-    the whole interval.
+    the whole interval.  ``activation``: GELU (the paper) or swish (the authors' code).  The
+    frequencies are computed in float32 in the graph, in the authors' order of operations, so
+    that imported weights reproduce their outputs (the phases reach 1000).
     """
 
-    def __init__(self, dim: int, num_fourier: int = 64, **kwargs):
+    def __init__(self, dim: int, num_fourier: int = 64, activation: str = "gelu", **kwargs):
         # float32 even under mixed precision: bfloat16 cannot resolve the phases 1000 t f
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.dim = dim
         self.num_fourier = num_fourier
-        half = num_fourier // 2
-        self._freq = [math.exp(-math.log(10000.0) * i / (half - 1)) for i in range(half)]
-        self.net = MLP(2 * dim, dim, use_bias=False, name="mlp")
+        self.activation = activation
+        self.net = MLP(2 * dim, dim, use_bias=False, activation=activation, name="mlp")
 
     def build(self, input_shape):
         self.net.build((input_shape[0], self.num_fourier))
 
     def call(self, t):
-        angle = 1000.0 * t * ops.convert_to_tensor(self._freq, dtype=t.dtype)
+        half = self.num_fourier // 2
+        step = ops.log(ops.convert_to_tensor(10000.0, dtype=t.dtype)) / (half - 1)
+        freq = ops.exp(-step * ops.arange(half, dtype=t.dtype))
+        angle = t * freq * 1000.0
         fourier = ops.concatenate([ops.sin(angle), ops.cos(angle)], axis=-1) * t
         return self.net(fourier)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "num_fourier": self.num_fourier}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "num_fourier": self.num_fourier,
+            "activation": self.activation,
+        }
 
 
 @keras.saving.register_keras_serializable("omnilearn")
@@ -89,7 +102,7 @@ class FeatureDrop(layers.Layer):
             return x
         keep = keras.random.uniform((ops.shape(x)[0], 1, 1), seed=self.seed_generator) >= self.rate
         keep = ops.cast(keep, x.dtype)
-        return ops.concatenate([x[..., : self.start], x[..., self.start:] * keep], axis=-1)
+        return ops.concatenate([x[..., : self.start], x[..., self.start :] * keep], axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "start": self.start, "seed": self.seed}
@@ -121,15 +134,31 @@ class LayerDrop(layers.Layer):
 
 @keras.saving.register_keras_serializable("omnilearn")
 class ScaleShift(layers.Layer):
-    """``x * (1 + scale) + shift`` with scale/shift from a per-jet condition, then re-mask.
+    """``x * (1 + scale) + shift`` with scale/shift from a per-jet condition.
 
-    Inputs: ``x`` (batch, particles, dim), ``cond`` (batch, 2*dim), ``mask`` (batch, particles).
+    Inputs: ``x`` (batch, particles, dim), ``cond`` (batch, 2*dim), ``mask`` (batch, particles)
+    or None.  With a mask the padded particles get no scale/shift, and with ``mask_output``
+    (the default) the output is re-masked; without ``mask_output`` padded rows keep ``x`` (the
+    authors' body, whose time condition is multiplied by the mask).  Without a mask every row
+    is modulated (the authors' classifier head).
     """
 
-    def call(self, x, cond, mask):
+    def __init__(self, mask_output: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_output = mask_output
+
+    def call(self, x, cond, mask=None):
         scale, shift = ops.split(cond, 2, axis=-1)
-        out = x * (1.0 + scale[:, None, :]) + shift[:, None, :]
-        return out * mask[..., None]
+        scale, shift = scale[:, None, :], shift[:, None, :]
+        if mask is None:
+            return x * (1.0 + scale) + shift
+        m = mask[..., None]
+        if self.mask_output:
+            return (x * (1.0 + scale) + shift) * m
+        return x * (1.0 + scale * m) + shift * m
+
+    def get_config(self):
+        return {**super().get_config(), "mask_output": self.mask_output}
 
 
 @keras.saving.register_keras_serializable("omnilearn")

@@ -39,6 +39,22 @@ def knn(points, mask, k: int):
     return idx, valid
 
 
+def knn_with_padding(points, mask, k: int):
+    """The authors' neighbourhood: the k nearest slots, padding included, after the nearest one.
+
+    Padded slots are moved 999 away in every coordinate (so they neighbour each other), the
+    squared distances get +1e-5, and ``top_k(k + 1)`` minus its first entry (the particle itself,
+    or for ties the lowest index) gives ``(batch, particles, k)`` indices.  The same arithmetic
+    as the authors' code, so that near ties resolve the same way.
+    """
+    points = ops.cast(points, "float32") + 999.0 * (1.0 - ops.cast(mask, "float32")[..., None])
+    r = ops.sum(points * points, axis=2, keepdims=True)
+    m = ops.matmul(points, ops.transpose(points, (0, 2, 1)))
+    dist = r - 2 * m + ops.transpose(r, (0, 2, 1)) + 1e-5
+    _, idx = ops.top_k(-dist, k=k + 1)
+    return idx[:, :, 1:]
+
+
 @keras.saving.register_keras_serializable("omnilearn")
 class EdgeConv(layers.Layer):
     """One DGCNN layer: edges ``[x_i, x_j - x_i]`` → two GELU MLP layers → mean over neighbours.
@@ -47,21 +63,31 @@ class EdgeConv(layers.Layer):
     layer, the previous layer's output for the second).  Neighbours that are padding are left
     out of the mean, so extra padded particles change nothing.
 
+    ``exclude_padding=False`` is the authors' variant: neighbours from :func:`knn_with_padding`,
+    all k in the mean, and padded particles get an output too.  (Their edges are ordered
+    ``[x_j - x_i, x_i]``; that is the same layer with the kernel's two row blocks swapped,
+    which :mod:`omnilearn.models.upstream` does on import.)
+
     Inputs: ``points`` (batch, particles, d), ``features`` (batch, particles, f), ``mask``
-    (batch, particles).  Output: (batch, particles, dim), zero on padded particles.
+    (batch, particles).  Output: (batch, particles, dim), zero on padded particles unless
+    ``exclude_padding`` is False.
     """
 
-    def __init__(self, dim: int, k: int = 10, **kwargs):
+    def __init__(self, dim: int, k: int = 10, exclude_padding: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.dim = dim
         self.k = k
+        self.exclude_padding = exclude_padding
         self.net = MLP(2 * dim, dim, name="mlp")
 
     def build(self, points_shape, features_shape=None, mask_shape=None):
         self.net.build((None, None, None, 2 * features_shape[-1]))
 
     def call(self, points, features, mask):
-        idx, valid = knn(points, mask, self.k)
+        if self.exclude_padding:
+            idx, valid = knn(points, mask, self.k)
+        else:
+            idx, valid = knn_with_padding(points, mask, self.k), None
         batch, num, f = ops.shape(features)[0], ops.shape(features)[1], features.shape[-1]
         # The first dense layer is linear in [x_i, x_j - x_i]: with its kernel split as
         # [W_c; W_d] it equals x_i (W_c - W_d) + b + x_j W_d, so it runs once per particle and
@@ -77,6 +103,8 @@ class EdgeConv(layers.Layer):
         neighbours = ops.take_along_axis(other, flat[..., None], axis=1)
         neighbours = ops.reshape(neighbours, (batch, num, self.k, ops.shape(other)[-1]))
         edges = self.net.dense_1(dense_0.activation(own[:, :, None, :] + neighbours))
+        if valid is None:
+            return ops.mean(edges, axis=2)
         valid = ops.cast(valid[..., None], edges.dtype)
         pooled = ops.sum(edges * valid, axis=2) / ops.maximum(ops.sum(valid, axis=2), 1.0)
         return pooled * mask[..., None]
@@ -85,4 +113,4 @@ class EdgeConv(layers.Layer):
         return tuple(features_shape[:-1]) + (self.dim,)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "k": self.k}
+        return {**super().get_config(), "dim": self.dim, "k": self.k, "exclude_padding": self.exclude_padding}

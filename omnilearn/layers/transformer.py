@@ -32,6 +32,16 @@ def key_mask(mask, num_queries):
     return ops.broadcast_to(m, (ops.shape(mask)[0], num_queries, ops.shape(mask)[1]))
 
 
+def normalization(kind: str, name: str) -> layers.Layer:
+    """``"layer"``: per-token LayerNorm (ε = 1e-6); ``"group"``: the authors' GroupNormalization
+    with one group, i.e. per jet over every token slot and channel, padding included (ε = 1e-3)."""
+    if kind == "layer":
+        return layers.LayerNormalization(epsilon=1e-6, name=name)
+    if kind == "group":
+        return layers.GroupNormalization(groups=1, epsilon=1e-3, name=name)
+    raise ValueError(f"norm must be 'layer' or 'group', got {kind!r}")
+
+
 @keras.saving.register_keras_serializable("omnilearn")
 class AttentionBlock(layers.Layer):
     """Pre-norm multi-head attention + GELU MLP, each residual branch scaled by LayerScale.
@@ -46,6 +56,10 @@ class AttentionBlock(layers.Layer):
     The body uses ``residual = x``; the heads pass their token as the residual and set
     ``post_norm`` (an extra normalisation of the attention output), as in the paper's Fig. 1.
     Layer normalisation acts per token, so padded particles never mix into real ones.
+
+    ``norm="group", masked=False`` is the authors' block: one GroupNorm over all tokens, padding
+    included, attention without a mask, and (when every token is a query) the LayerScale'd
+    updates multiplied by the mask.  Its output depends on the padding length.
     """
 
     def __init__(
@@ -57,6 +71,8 @@ class AttentionBlock(layers.Layer):
         dropout: float = 0.0,
         post_norm: bool = False,
         mlp_ratio: int = 2,
+        norm: str = "layer",
+        masked: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -67,10 +83,12 @@ class AttentionBlock(layers.Layer):
         self.dropout = dropout
         self.post_norm = post_norm
         self.mlp_ratio = mlp_ratio
-        self.norm_in = layers.LayerNormalization(epsilon=1e-6, name="norm_in")
+        self.norm = norm
+        self.masked = masked
+        self.norm_in = normalization(norm, "norm_in")
         self.attention = layers.MultiHeadAttention(num_heads, key_dim=dim // num_heads, name="attention")
-        self.norm_attn = layers.LayerNormalization(epsilon=1e-6, name="norm_attn") if post_norm else None
-        self.norm_mlp = layers.LayerNormalization(epsilon=1e-6, name="norm_mlp")
+        self.norm_attn = normalization(norm, "norm_attn") if post_norm else None
+        self.norm_mlp = normalization(norm, "norm_mlp")
         self.mlp_in = layers.Dense(mlp_ratio * dim, activation="gelu", name="mlp_in")
         self.mlp_drop = layers.Dropout(dropout)
         self.mlp_out = layers.Dense(dim, name="mlp_out")
@@ -90,17 +108,22 @@ class AttentionBlock(layers.Layer):
     def call(self, x, residual, mask, num_queries=None, training=None):
         normed = self.norm_in(x)
         query = normed if num_queries is None else normed[:, :num_queries]
-        update = self.attention(
-            query, normed, normed, attention_mask=key_mask(mask, ops.shape(query)[1]), training=training
-        )
+        attention_mask = key_mask(mask, ops.shape(query)[1]) if self.masked else None
+        update = self.attention(query, normed, normed, attention_mask=attention_mask, training=training)
+        # the authors zero the padded rows of each LayerScale'd update (not of the class token)
+        update_mask = None if self.masked or num_queries is not None else ops.cast(mask, update.dtype)[..., None]
         if self.norm_attn is not None:
             update = self.norm_attn(update)
         if self.scale_attn is not None:
             update = self.scale_attn(update)
+            if update_mask is not None:
+                update = update * update_mask
         x2 = residual + update
         update = self.mlp_out(self.mlp_drop(self.mlp_in(self.norm_mlp(x2)), training=training))
         if self.scale_mlp is not None:
             update = self.scale_mlp(update)
+            if update_mask is not None:
+                update = update * update_mask
         return x2 + update
 
     def compute_output_shape(self, x_shape, residual_shape=None, mask_shape=None):
@@ -116,4 +139,6 @@ class AttentionBlock(layers.Layer):
             "dropout": self.dropout,
             "post_norm": self.post_norm,
             "mlp_ratio": self.mlp_ratio,
+            "norm": self.norm,
+            "masked": self.masked,
         }

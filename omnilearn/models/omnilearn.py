@@ -6,6 +6,13 @@ with t ~ U(0, 1) per jet, x̂ = α x + σ ε and v = α ε − σ x (``diffusion
 ``classifier`` (first term only: the PET classifier and all classification fine-tunes),
 ``generator`` (second term only) and ``all`` (pretraining).
 
+Options of the authors' code that the paper does not mention (:class:`~omnilearn.config.ModelConfig`):
+only ``num_diffusion`` features are diffused (x̂ and v are zero on the others, and the loss
+averages over the diffused ones); with ``jet_regression``, mode ``all`` adds the jet regression
+MSE(jet, ĵ(x)) + α(t)² MSE(jet, ĵ(x̂, t)); with ``ema`` > 0 the model keeps exponential moving
+averages of the body and generator head (``ema_body``, ``ema_generator``), updated after every
+training step, saved in checkpoints and used by the sampler.
+
 Batches are dicts: ``particles`` (B,P,F), ``mask`` (B,P), ``jet`` (B,4), ``label`` (B,C)
 one-hot and ``weight`` (B,), as produced by :mod:`omnilearn.data.loader`.
 """
@@ -16,13 +23,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from ..config import ModelConfig
-from ..training.losses import cross_entropy, velocity_error, weighted_mean
-from .diffusion import alpha_sigma, perturb
+from ..config import MODES, ModelConfig
+from .diffusion import alpha_sigma, feature_mask, perturb
+from .losses import cross_entropy, jet_error, velocity_error, weighted_mean
 from .pet import build_body, build_classifier, build_generator
 
-MODES = ("classifier", "generator", "all")
-LOSS_TERMS = ("class_loss", "gen_loss", "smear_loss")
+LOSS_TERMS = ("class_loss", "gen_loss", "smear_loss", "reg_loss", "smear_reg_loss")
 
 
 @keras.saving.register_keras_serializable("omnilearn")
@@ -41,8 +47,12 @@ class OmniLearn(keras.Model):
     """
 
     def __init__(
-        self, config: ModelConfig | dict | None = None, mode: str = "all", seed: int | None = None,
-        mixed_precision: bool = False, **kwargs,
+        self,
+        config: ModelConfig | dict | None = None,
+        mode: str = "all",
+        seed: int | None = None,
+        mixed_precision: bool = False,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if isinstance(config, dict):
@@ -59,32 +69,76 @@ class OmniLearn(keras.Model):
             self.body = build_body(self.model_config)
             self.classifier = build_classifier(self.model_config)
             self.generator = build_generator(self.model_config)
+            self.ema_body = self.ema_generator = None
+            if self.model_config.ema > 0:
+                self.ema_body = build_body(self.model_config, name="ema_pet_body")
+                self.ema_generator = build_generator(self.model_config, name="ema_pet_generator")
+                for part in (self.ema_body, self.ema_generator):
+                    part.trainable = False
         finally:
             keras.config.set_dtype_policy(previous)
+        self.diffused = feature_mask(self.model_config.num_feat, self.model_config.num_diffusion)
+        self.reset_ema()
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss",) + LOSS_TERMS}
         self.accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
         self.body_optimizer = None
 
-    # -- forward passes -------------------------------------------------------------------
-    def encode(self, particles, mask, time, training=False):
-        """Body output ``(B, P, D)``."""
-        particles, mask, time = (ops.convert_to_tensor(a) for a in (particles, mask, time))
-        return self.body({"particles": particles, "mask": mask, "time": time}, training=training)
+    # -- EMA copies ----------------------------------------------------------------------
+    @property
+    def has_ema(self) -> bool:
+        return self.ema_body is not None
 
-    def classify(self, batch, training=False):
-        """Logits ``(B, C)`` of clean jets (t = 0)."""
+    def _ema_pairs(self):
+        for part, ema in ((self.body, self.ema_body), (self.generator, self.ema_generator)):
+            yield from zip(part.weights, ema.weights)
+
+    def reset_ema(self) -> None:
+        """Set the EMA copies to the current weights (at construction and when a pretrained
+        model without EMA copies is loaded)."""
+        if self.has_ema:
+            for w, e in self._ema_pairs():
+                e.assign(w)
+
+    def update_ema(self) -> None:
+        """One EMA step, ``e ← d e + (1 − d) w`` with d = ``ema``, after each optimizer step."""
+        if self.has_ema:
+            decay = self.model_config.ema
+            for w, e in self._ema_pairs():
+                e.assign(decay * e + (1.0 - decay) * ops.cast(w, e.dtype))
+
+    # -- forward passes -------------------------------------------------------------------
+    def encode(self, particles, mask, time, training=False, ema=False):
+        """Body output ``(B, P, D)`` (``ema``: of the EMA copy)."""
+        particles, mask, time = (ops.convert_to_tensor(a) for a in (particles, mask, time))
+        body = self.ema_body if ema else self.body
+        return body({"particles": particles, "mask": mask, "time": time}, training=training)
+
+    def head_outputs(self, encoded, jet, mask, training=False) -> dict:
+        """The classifier head on a body output: ``logits`` (B, C) and, with
+        ``jet_regression``, ``regression`` (B, num_jet), in float32."""
+        encoded, jet, mask = (ops.convert_to_tensor(a) for a in (encoded, jet, mask))
+        out = self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
+        return {k: ops.cast(v, "float32") for k, v in out.items()}
+
+    def classify(self, batch, training=False, outputs: bool = False):
+        """Logits ``(B, C)`` of clean jets (t = 0); ``outputs=True``: the dict of :meth:`head_outputs`."""
         particles, mask, jet = (ops.convert_to_tensor(batch[k]) for k in ("particles", "mask", "jet"))
         time = ops.zeros((ops.shape(particles)[0], 1), dtype=particles.dtype)
         encoded = self.encode(particles, mask, time, training)
-        logits = self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training)
-        return ops.cast(logits, "float32")
+        out = self.head_outputs(encoded, jet, mask, training)
+        return out if outputs else out["logits"]
 
-    def velocity(self, particles, mask, jet, label, time, training=False):
-        """Predicted v ``(B, P, F)`` for noised particles at time ``time`` ``(B, 1)``."""
+    def velocity(self, particles, mask, jet, label, time, training=False, ema=False):
+        """Predicted v ``(B, P, F)`` for noised particles at time ``time`` ``(B, 1)``, every
+        feature as the head outputs it (only the diffused ones are trained); ``ema``: by the
+        EMA copies of the body and generator head."""
+        if ema and not self.has_ema:
+            raise ValueError("this model keeps no EMA copies (ModelConfig.ema = 0)")
         particles, mask, jet, label, time = (ops.convert_to_tensor(a) for a in (particles, mask, jet, label, time))
-        encoded = self.encode(particles, mask, time, training)
-        v = self.generator({"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training)
+        encoded = self.encode(particles, mask, time, training, ema=ema)
+        generator = self.ema_generator if ema else self.generator
+        v = generator({"encoded": encoded, "jet": jet, "label": label, "time": time, "mask": mask}, training=training)
         return ops.cast(v, "float32")
 
     def call(self, batch, training=False):
@@ -102,33 +156,53 @@ class OmniLearn(keras.Model):
             weight = ops.ones((ops.shape(x)[0],), dtype=x.dtype)
         weight = ops.convert_to_tensor(weight)
         losses, logits = {}, None
+        regression = self.model_config.jet_regression and self.mode == "all"
         if self.mode in ("classifier", "all"):
-            logits = self.classify(batch, training)
+            clean = self.classify(batch, training, outputs=True)
+            logits = clean["logits"]
             losses["class_loss"] = weighted_mean(cross_entropy(label, logits), weight)
+            if regression:
+                losses["reg_loss"] = weighted_mean(jet_error(jet, clean["regression"]), weight)
         if self.mode in ("generator", "all"):
             batch_size = ops.shape(x)[0]
-            t = time if time is not None else keras.random.uniform((batch_size, 1), seed=self.seed_generator, dtype=x.dtype)
+            t = (
+                time
+                if time is not None
+                else keras.random.uniform((batch_size, 1), seed=self.seed_generator, dtype=x.dtype)
+            )
             if noise is None:
                 noise = keras.random.normal(ops.shape(x), seed=self.seed_generator, dtype=x.dtype)
             t, noise = ops.convert_to_tensor(t), ops.convert_to_tensor(noise)
-            x_t, v = perturb(x, t, noise, mask)
+            x_t, v = perturb(x, t, noise, mask, self.diffused)
             encoded = self.encode(x_t, mask, t, training)
-            v_pred = ops.cast(self.generator(
-                {"encoded": encoded, "jet": jet, "label": label, "time": t, "mask": mask}, training=training
-            ), "float32")
-            losses["gen_loss"] = weighted_mean(velocity_error(v, v_pred, mask), weight)
+            v_pred = ops.cast(
+                self.generator(
+                    {"encoded": encoded, "jet": jet, "label": label, "time": t, "mask": mask}, training=training
+                ),
+                "float32",
+            )
+            losses["gen_loss"] = weighted_mean(velocity_error(v, v_pred, mask, self.diffused), weight)
             if self.mode == "all":
-                smeared = ops.cast(self.classifier({"encoded": encoded, "jet": jet, "mask": mask}, training=training),
-                                   "float32")
-                alpha, _ = alpha_sigma(t[:, 0])
-                losses["smear_loss"] = weighted_mean(ops.square(alpha) * cross_entropy(label, smeared), weight)
+                smeared = self.head_outputs(encoded, jet, mask, training)
+                alpha2 = ops.square(alpha_sigma(t[:, 0])[0])
+                losses["smear_loss"] = weighted_mean(alpha2 * cross_entropy(label, smeared["logits"]), weight)
+                if regression:
+                    losses["smear_reg_loss"] = weighted_mean(alpha2 * jet_error(jet, smeared["regression"]), weight)
         return losses, logits
 
     # -- Keras hooks ----------------------------------------------------------------------
     def head_variables(self) -> list:
-        """Trainable head variables that the current mode's loss depends on."""
-        heads = {"classifier": [self.classifier], "generator": [self.generator], "all": [self.classifier, self.generator]}
-        return [v for head in heads[self.mode] for v in head.trainable_variables]
+        """Trainable head variables that the current mode's loss depends on (the jet regression
+        output only in mode ``all``, the one whose loss has its term)."""
+        heads = {
+            "classifier": [self.classifier],
+            "generator": [self.generator],
+            "all": [self.classifier, self.generator],
+        }
+        skip = set()
+        if self.model_config.jet_regression and self.mode != "all":
+            skip = {id(v) for v in self.classifier.get_layer("jet_regression").trainable_variables}
+        return [v for head in heads[self.mode] for v in head.trainable_variables if id(v) not in skip]
 
     def compile(self, optimizer="adam", body_optimizer=None, **kwargs):
         kwargs.setdefault("jit_compile", False)
@@ -161,6 +235,7 @@ class OmniLearn(keras.Model):
         else:
             self.body_optimizer.apply(grads[:n], body_vars)
             self.optimizer.apply(grads[n:], head_vars)
+        self.update_ema()
         return self._update_metrics(total, losses, logits, batch)
 
     def test_step(self, batch):
@@ -187,3 +262,29 @@ class OmniLearn(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @classmethod
+    def from_checkpoint(cls, directory, mode: str | None = None, **config_changes) -> OmniLearn:
+        """The model saved at ``directory`` (e.g. ``runs/pretrain/best``) with all its weights,
+        in ``mode`` (default: the mode it was saved in); ``config_changes`` replace fields of
+        its :class:`~omnilearn.config.ModelConfig` (e.g. ``feature_drop=0.0``)."""
+        from . import checkpoint
+
+        meta = checkpoint.read_meta(directory)
+        model = cls(ModelConfig.from_dict(meta["model"]).replace(**config_changes), mode=mode or meta["mode"])
+        checkpoint.load_pretrained(model, directory)
+        return model
+
+    def load_pretrained(self, directory, parts: tuple[str, ...] = ("body", "classifier", "generator")) -> list[str]:
+        """Load a pretrained checkpoint's body and heads into this model (a head whose class
+        count differs keeps its fresh output layer / label embedding); returns the parts loaded."""
+        from . import checkpoint
+
+        return checkpoint.load_pretrained(self, directory, parts)
+
+    def save_checkpoint(self, directory, **meta):
+        """Write this model as a checkpoint directory (atomically); ``meta``: ``normalization``,
+        ``classes``, ``epoch``, ``best``, ``data``, ``train`` (see :func:`omnilearn.models.checkpoint.save`)."""
+        from . import checkpoint
+
+        return checkpoint.save(self, directory, **meta)

@@ -1,64 +1,137 @@
-"""Checkpoints: body and heads in separate weight files, written atomically.
-
-A checkpoint is a directory::
-
-    config.json              model configuration, mode, classes, epoch, best validation loss
-    body.weights.h5          the PET body alone (what every downstream task starts from)
-    classifier.weights.h5    classifier head
-    generator.weights.h5     generator head
-    normalization.npz        the input normalisation the model was trained with
-    optimizer.npz            optimizer state (only in the "last" checkpoint, for resuming)
-
-It is written to a temporary directory next to it and swapped in with renames, so a job killed
-at any moment leaves either the previous complete checkpoint or the new one.
-"""
+"""Training checkpoints: the model checkpoint of :mod:`omnilearn.models.checkpoint` plus the
+training state (``optimizer.npz``, in the resumable ``last`` checkpoint: the optimizers' variables
+and the random-number states), and resuming from it."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import warnings
-from contextlib import contextmanager
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..config import ModelConfig
-from ..data.format import Normalization
+from .. import atomic
+from ..data.format import FileInfo
+from ..errors import CheckpointError, OmniLearnWarning
+from ..models import checkpoint as model_checkpoint
+from ..models.checkpoint import (
+    PARTS,
+    atomic_directory,
+    data_settings,
+    load_normalization,
+    load_pretrained,
+    read_meta,
+    resolve,
+)
 from ..models.omnilearn import OmniLearn
 
-PARTS = ("body", "classifier", "generator")
+__all__ = [
+    "PARTS",
+    "atomic_directory",
+    "check_data",
+    "data_settings",
+    "load",
+    "load_normalization",
+    "load_pretrained",
+    "read_meta",
+    "remove_stale",
+    "resolve",
+    "restore_training",
+    "save",
+]
 
 
-@contextmanager
-def atomic_directory(directory: str | os.PathLike):
-    """Yield a temporary directory that replaces ``directory`` only if the block succeeds."""
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.with_name(f".{directory.name}.tmp-{os.getpid()}")
-    old = directory.with_name(f".{directory.name}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        os.replace(directory, old)
-    os.replace(tmp, directory)
-    shutil.rmtree(old, ignore_errors=True)
+#: A checkpoint write takes seconds: a temporary checkpoint of a writer on another host (whose
+#: process cannot be checked) untouched for this long is stale.
+STALE_TMP_SECONDS = 900.0
 
 
-def resolve(directory: str | os.PathLike) -> Path | None:
-    """The complete checkpoint at ``directory``, or the one a kill mid-swap left aside, or None."""
-    directory = Path(directory)
-    for candidate in (directory, directory.with_name(f".{directory.name}.old")):
-        if (candidate / "config.json").exists():
-            return candidate
-    return None
+def remove_stale(outdir: str | os.PathLike) -> list[Path]:
+    """Remove what killed runs left in the run folder ``outdir``: the temporary checkpoints
+    ``.<name>.tmp-<host>-<pid>`` of writers that are gone (:func:`omnilearn.atomic.remove_stale`),
+    and a checkpoint set aside mid-swap (``.<name>.old``) once ``<name>`` is complete again (while
+    it is the only copy, :func:`resolve` reads it and the next write replaces it). Returns the
+    folders removed."""
+    outdir = Path(outdir)
+    if not outdir.is_dir():
+        return []
+    removed = atomic.remove_stale(outdir, ".*.tmp-*", lambda name: name.rpartition(".tmp-")[2], STALE_TMP_SECONDS)
+    for old in sorted(outdir.glob(".*.old")):
+        if (outdir / old.name[1 : -len(".old")] / "config.json").exists():
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    return removed
+
+
+def check_data(
+    directory: str | os.PathLike, infos: Sequence[FileInfo], use: str, num_particles: int | None = None
+) -> None:
+    """Check that the unified files ``infos`` (:func:`omnilearn.data.format.inspect_file`) can be
+    fed to the checkpoint at ``directory``, before any work is done with them.
+
+    Args:
+        use: ``"evaluate"`` or ``"resume"`` (the files must hold the checkpoint's classes, in
+            its order) or ``"fine-tune"`` (the class count may differ: those head weights are new).
+        num_particles: the particle count to evaluate with (default: the checkpoint's).
+
+    Raises:
+        CheckpointError: the feature count, or (evaluate, resume) the classes differ, or the
+            files hold fewer particles per jet than asked for.
+
+    Warns:
+        OmniLearnWarning: the model was trained with particle features (charge, particle type)
+            that the files do not really have (their ``present_features``): it then sees every
+            particle as neutral and unidentified. Expected when fine-tuning a model pretrained
+            with PID on top tagging, as the paper does; checkpoints and files written before
+            these were recorded are not checked.
+    """
+    meta = read_meta(directory)
+    settings = meta.get("data") or {}
+    first = infos[0]
+    where = first.path if len(infos) == 1 else f"{first.path} (and {len(infos) - 1} more)"
+    trained = f"{directory} (trained on {settings.get('dataset') or 'unrecorded data'})"
+    num_feat = meta["model"]["num_feat"]
+    if first.num_features != num_feat:
+        raise CheckpointError(
+            f"{trained} takes {num_feat} particle features per particle; {where} has {first.num_features}"
+        )
+    classes = meta.get("classes") or settings.get("classes")
+    if use in ("evaluate", "resume"):
+        if classes is not None and list(classes) != list(first.classes):
+            raise CheckpointError(
+                f"{trained} tells apart the classes {list(classes)}; {where} holds {list(first.classes)}"
+            )
+        if classes is None and meta["model"]["num_classes"] != len(first.classes):
+            raise CheckpointError(
+                f"{trained} has {meta['model']['num_classes']} classes; {where} holds {len(first.classes)}"
+            )
+    wanted = num_particles or settings.get("num_particles")
+    have = min(info.num_particles for info in infos)
+    if use == "evaluate" and wanted and wanted > have:
+        raise CheckpointError(
+            f"{trained} was trained with {wanted} particles per jet; {where} holds {have}: "
+            f"evaluate with --num_particles {have} (or fewer)"
+        )
+    present = set.intersection(*(set(info.present_features) for info in infos))
+    missing = [name for name in settings.get("present_features") or () if name not in present]
+    if missing:
+        warnings.warn(
+            f"{trained} was trained with the particle features {missing}, which {where} does not have "
+            "(it holds zeros there): the model sees every particle as neutral and unidentified. "
+            "Expected when the dataset has no charge or particle type (top tagging, ATLAS, JetNet); "
+            "otherwise check the data.",
+            OmniLearnWarning,
+            stacklevel=2,
+        )
+
+
+def _seed_states(model: OmniLearn) -> list:
+    """The random-number states of the model (diffusion time and noise, feature and label drop):
+    saved with the optimizer so that a resumed run draws what the uninterrupted one would."""
+    return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
 def _optimizer_arrays(model: OmniLearn) -> dict[str, np.ndarray]:
@@ -67,92 +140,23 @@ def _optimizer_arrays(model: OmniLearn) -> dict[str, np.ndarray]:
         if opt is not None:
             for i, v in enumerate(opt.variables):
                 arrays[f"{prefix}/{i}"] = np.asarray(v.numpy())
+    for i, v in enumerate(_seed_states(model)):
+        arrays[f"seed/{i}"] = np.asarray(v.numpy())
     return arrays
 
 
-def save(
-    model: OmniLearn,
-    directory: str | os.PathLike,
-    *,
-    normalization: Normalization | None = None,
-    classes: list[str] | None = None,
-    epoch: int = 0,
-    best: float | None = None,
-    with_optimizer: bool = False,
-) -> Path:
-    """Write a checkpoint (atomically) and return its path."""
-    with atomic_directory(directory) as tmp:
-        for part in PARTS:
-            getattr(model, part).save_weights(tmp / f"{part}.weights.h5")
-        meta = {
-            "model": model.model_config.to_dict(),
-            "mode": model.mode,
-            "classes": list(classes) if classes is not None else None,
-            "epoch": int(epoch),
-            "best": None if best is None else float(best),
-        }
-        (tmp / "config.json").write_text(json.dumps(meta, indent=2))
-        if normalization is not None:
-            normalization.save(tmp / "normalization.npz")
-        if with_optimizer:
-            np.savez(tmp / "optimizer.npz", **_optimizer_arrays(model))
-    return Path(directory)
+def save(model: OmniLearn, directory: str | os.PathLike, *, with_optimizer: bool = False, **meta) -> Path:
+    """:func:`omnilearn.models.checkpoint.save`, plus the optimizer state with ``with_optimizer``."""
 
+    def optimizer_state(tmp: Path) -> None:
+        np.savez(tmp / "optimizer.npz", **_optimizer_arrays(model))
 
-def read_meta(directory: str | os.PathLike) -> dict:
-    """The ``config.json`` of a checkpoint."""
-    found = resolve(directory)
-    if found is None:
-        raise FileNotFoundError(f"no checkpoint at {directory}")
-    return json.loads((found / "config.json").read_text())
-
-
-def load_normalization(directory: str | os.PathLike) -> Normalization | None:
-    found = resolve(directory)
-    path = None if found is None else found / "normalization.npz"
-    return Normalization.load(path) if path is not None and path.exists() else None
+    return model_checkpoint.save(model, directory, extra=optimizer_state if with_optimizer else None, **meta)
 
 
 def load(directory: str | os.PathLike, mode: str | None = None, **config_changes) -> OmniLearn:
-    """Rebuild the model saved at ``directory`` with all its weights."""
-    meta = read_meta(directory)
-    config = ModelConfig.from_dict(meta["model"]).replace(**config_changes)
-    model = OmniLearn(config, mode=mode or meta["mode"])
-    load_pretrained(model, directory)
-    return model
-
-
-def load_pretrained(model: OmniLearn, directory: str | os.PathLike, parts: tuple[str, ...] = PARTS) -> list[str]:
-    """Load a checkpoint's body (and heads) into ``model``; one call starts any downstream task.
-
-    The paper (Sec. II E) loads every pretrained weight unless an input dimension changed: when
-    the class count differs, the classifier's output layer and the generator's label
-    embedding keep their fresh random initialisation.  Returns the names of the parts loaded.
-    """
-    found = resolve(directory)
-    if found is None:
-        raise FileNotFoundError(f"no checkpoint at {directory}")
-    meta = json.loads((found / "config.json").read_text())
-    saved = ModelConfig.from_dict(meta["model"])
-    mine = model.model_config
-    for field in ("num_feat", "projection_dim", "num_heads", "num_layers", "local", "num_local"):
-        if getattr(saved, field) != getattr(mine, field):
-            raise ValueError(f"{found}: body has {field}={getattr(saved, field)}, model has {getattr(mine, field)}")
-    new_classes = saved.num_classes != mine.num_classes
-    loaded = []
-    for part in parts:
-        path = found / f"{part}.weights.h5"
-        if not path.exists():
-            continue
-        with warnings.catch_warnings():
-            # Keras warns about each layer skipped for its shape; those are the expected ones.
-            warnings.filterwarnings("ignore", message=".*could not be loaded.*")
-            # With skip_mismatch Keras also reports the functional graph's weightless containers as
-            # "freshly-initialized"; every weight but the mismatched ones is loaded (tested).
-            warnings.filterwarnings("ignore", message="Skipping nested container at '_operations_by_depth")
-            getattr(model, part).load_weights(path, skip_mismatch=part != "body" and new_classes)
-        loaded.append(part)
-    return loaded
+    """Rebuild the model saved at ``directory`` with all its weights (:meth:`OmniLearn.from_checkpoint`)."""
+    return OmniLearn.from_checkpoint(directory, mode=mode, **config_changes)
 
 
 def restore_training(model: OmniLearn, directory: str | os.PathLike) -> dict | None:
@@ -164,10 +168,17 @@ def restore_training(model: OmniLearn, directory: str | os.PathLike) -> dict | N
     if found is None or not (found / "optimizer.npz").exists():
         return None
     load_pretrained(model, found)
-    with np.load(found / "optimizer.npz") as state:
-        for prefix, opt in (("head", model.optimizer), ("body", model.body_optimizer)):
-            if opt is None:
-                continue
-            for i, v in enumerate(opt.variables):
-                v.assign(state[f"{prefix}/{i}"])
-    return json.loads((found / "config.json").read_text())
+    path = found / "optimizer.npz"
+    try:
+        with np.load(path) as state:
+            for prefix, opt in (("head", model.optimizer), ("body", model.body_optimizer)):
+                if opt is None:
+                    continue
+                for i, v in enumerate(opt.variables):
+                    v.assign(state[f"{prefix}/{i}"])
+            for i, v in enumerate(_seed_states(model)):
+                if f"seed/{i}" in state:
+                    v.assign(state[f"seed/{i}"])
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise CheckpointError(f"{path}: unreadable optimizer state ({type(err).__name__}: {err})") from None
+    return read_meta(found)

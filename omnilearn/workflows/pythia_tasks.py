@@ -1,7 +1,7 @@
 """Top tagging and quark/gluon on Pythia jets made here, through the released formats:
 generate → real converter → fine-tune vs scratch → evaluate → plot.
 
-1. Generate the jets of the task (:mod:`omnilearn.data.public_formats`: top vs QCD in the
+1. Generate the jets of the task (:mod:`omnilearn.pythia.formats`: top vs QCD in the
    top-tagging release's pandas HDF5, quark vs gluon in the Komiske et al. npz files) into
    ``<data_dir>/<task>_public`` (cached).
 2. Convert them with the task's real preprocessor (``registry.get(task).preprocess``, what
@@ -11,9 +11,11 @@ generate → real converter → fine-tune vs scratch → evaluate → plot.
    scratch into ``<runs_dir>/<task>_scratch``, for the same number of epochs.
 4. Evaluate both on the test split (``omnilearn.evaluation.tasks``: accuracy, AUC, 1/εB at the
    paper's εS) into each run's ``results.json``, what ``scripts/evaluate_classifiers.py`` does.
-5. Write ``<plot_dir>/<task>_roc.png``, ``<task>_losses.png`` and ``<task>_table.md`` (as
-   ``scripts/plot_results.py``), without the paper's rows: its numbers are for the released
-   datasets (Delphes for top, ~100× more jets), not these.
+5. Report them as ``omnilearn report`` does (:func:`omnilearn.report.write_report`):
+   ``<plot_dir>/<task>_{omnilearn,scratch}.json`` (the results to commit), ``<task>_roc.png``,
+   ``<task>_losses.png`` and ``<task>_table.md``, without the paper's rows: its numbers are for
+   the released datasets (Delphes for top, ~100× more jets), not these
+   (:func:`omnilearn.evaluation.tasks.pythia_sample_task`).
 
 A rerun reuses the generated files and resumes or skips finished trainings (their ``last``
 checkpoint); change ``runs_dir`` for a fresh comparison.
@@ -21,22 +23,19 @@ checkpoint); change ``runs_dir`` for a fresh comparison.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
+from .. import report as tables
 from ..config import ModelConfig, TrainConfig
-from ..data import public_formats, registry
-from ..evaluation import tables, tasks
+from ..datasets import registry
+from ..evaluation import tasks
+from ..pythia import formats as public_formats
 from ..training import checkpoint
 from ..training.run import run_training
 
 TASK_NAMES: tuple[str, ...] = ("top", "qg")
-_TITLES = {
-    "top": "Top vs QCD, Pythia 8 here (generator level, 550 < pT < 650 GeV)",
-    "qg": "Quark vs gluon, Pythia 8 here (Z + jet, 500 < pT < 550 GeV)",
-}
 
 
 @dataclass
@@ -64,19 +63,14 @@ def _say(msg: str) -> None:
     print(f"\n=== {msg}", flush=True)
 
 
-def report_task(name: str) -> tasks.ClassificationTask:
-    """The paper's task definition (signal class, εS) with this sample's title and no published rows."""
-    return replace(tasks.get_task(name), title=_TITLES[name], paper=(), table="",
-                   notes=("Generated here with Pythia 8 in the released format and converted by the real "
-                          "preprocessor; the paper's numbers are for the released datasets and are not comparable.",))
-
-
 def _model_config(pretrained: Path) -> ModelConfig:
     try:
         meta = checkpoint.read_meta(pretrained)
     except FileNotFoundError:
-        raise FileNotFoundError(f"no pretrained checkpoint at {pretrained}: run scripts/quickstart.py first "
-                                "(or give the path of another pretraining's best/)") from None
+        raise FileNotFoundError(
+            f"no pretrained checkpoint at {pretrained}: run `omnilearn quickstart` first "
+            "(or give the path of another pretraining's best/)"
+        ) from None
     return ModelConfig.from_dict(meta["model"]).replace(feature_drop=0.0)
 
 
@@ -88,7 +82,7 @@ def run_task(name: str, cfg: PythiaTaskConfig | None = None) -> dict[str, dict]:
     pretrained = Path(cfg.pretrained)
     model_cfg = _model_config(pretrained)  # fail before generating anything
     data, runs = Path(cfg.data_dir), Path(cfg.runs_dir)
-    task = report_task(name)
+    task = tasks.pythia_sample_task(name)
     dataset = registry.get(name)
     timings: dict[str, float] = {}
 
@@ -105,21 +99,32 @@ def run_task(name: str, cfg: PythiaTaskConfig | None = None) -> dict[str, dict]:
     timings["preprocess"] = time.perf_counter() - start
     print(", ".join(f"{split} {n}" for split, n in converted.counts.items()), "jets")
 
-    train_cfg = TrainConfig(mode="classifier", batch=cfg.batch, epoch=cfg.epochs, warm_epoch=cfg.warm_epoch,
-                            stop_epoch=cfg.epochs, lr=cfg.lr, wd=cfg.wd)
+    train_cfg = TrainConfig(
+        mode="classifier",
+        batch=cfg.batch,
+        epoch=cfg.epochs,
+        warm_epoch=cfg.warm_epoch,
+        stop_epoch=cfg.epochs,
+        lr=cfg.lr,
+        wd=cfg.wd,
+    )
     names = ["omnilearn"] + (["scratch"] if cfg.compare_scratch else [])
     for run in names:
         _say(f"{name} 3/5 {'fine-tuning the pretrained body' if run == 'omnilearn' else 'training from scratch'}")
         start = time.perf_counter()
         outdir = task.run_dir(runs, run)
         outdir.mkdir(parents=True, exist_ok=True)
-        args = {"dataset": name, "run": run, "epoch": cfg.epochs, "batch": cfg.batch, "lr": cfg.lr, "wd": cfg.wd,
-                "num_particles": cfg.num_particles, "pretrained": str(pretrained) if run == "omnilearn" else None}
-        (outdir / tasks.ARGS_FILE).write_text(json.dumps(args, indent=2))  # what finetune.py records
-        run_training(dataset.files(data, "train"), dataset.files(data, "val"), outdir, model_cfg,
-                     train_cfg.replace(fine_tune=run == "omnilearn"),
-                     pretrained=pretrained if run == "omnilearn" else None,
-                     num_particles=cfg.num_particles, seed=cfg.seed)
+        run_training(
+            dataset.files(data, "train"),
+            dataset.files(data, "val"),
+            outdir,
+            model_cfg,
+            train_cfg.replace(fine_tune=run == "omnilearn"),
+            pretrained=pretrained if run == "omnilearn" else None,
+            dataset=name,
+            num_particles=cfg.num_particles,
+            seed=cfg.seed,
+        )
         timings[f"train_{run}"] = time.perf_counter() - start
 
     _say(f"{name} 4/5 evaluating on the test split")

@@ -1,0 +1,176 @@
+"""``omnilearn quickstart``, ``omnilearn pythia-tasks`` (multi-step jobs of
+:mod:`omnilearn.workflows`) and ``omnilearn summary`` (parameter counts)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .flags import (
+    add_model_args,
+    add_runs_dir,
+    model_config,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+
+QUICKSTART = """The main job on the embedded data: generate Pythia jets, pretrain OmniLearn, fine-tune a top
+tagger from it (and train one from scratch), evaluate both, and plot.
+
+Example:
+
+    omnilearn quickstart --seed 1
+
+Writes the jets to <data_dir>/pythia and <data_dir>/toptag_pythia (cached), the runs by the usual
+rule under <runs_dir> (default runs/quickstart): pretrain/, toptag_pythia_omnilearn/ and
+toptag_pythia_scratch/ (each with its results.json), and into <plot_dir> (default
+plots/quickstart) what `omnilearn report` writes: toptag_pythia_{omnilearn,scratch}.json (the
+results to commit), toptag_pythia_roc.png, toptag_pythia_losses.png, toptag_pythia_table.md, and
+pretrain_losses.png. Sized to finish in minutes on 2 CPU cores (a narrower, shallower PET on the
+leading 64 particles); --paper_size uses the paper's configuration.
+"""
+
+PYTHIA_TASKS = """Top tagging and quark/gluon on Pythia jets generated here in the released formats: generate ->
+real preprocessor -> fine-tune the quick start's pretrained OmniLearn vs scratch -> evaluate -> plot.
+
+Example:
+
+    omnilearn quickstart                        # once: the pretrained body (runs/quickstart/pretrain/best)
+    omnilearn pythia-tasks --tasks top qg
+
+Writes <data_dir>/{top,qg}_public (the released formats), <data_dir>/{top,qg} (converted),
+<runs_dir>/<task>_{omnilearn,scratch} (checkpoints, results.json) and, as `omnilearn report`,
+<plot_dir>/<task>_{omnilearn,scratch}.json (the results to commit), <task>_{roc,losses}.png and
+<task>_table.md. A rerun reuses the generated files and resumes or skips finished trainings.
+"""
+
+SUMMARY = """Print the parameter count of the PET body and of each head (defaults: the paper's model).
+
+Example:
+
+    omnilearn summary --projection_dim 64 --num_layers 4
+"""
+
+
+def add_quickstart(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    from ..workflows.quickstart import QuickstartConfig
+
+    d = QuickstartConfig()
+    p.description = QUICKSTART
+    p.add_argument("--data_dir", default=d.data_dir, help="folder of the generated datasets")
+    add_runs_dir(p, d.run_dir)
+    p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the figures and tables")
+    p.add_argument(
+        "--pretrain_jets", type=positive_int, default=d.pretrain_jets_per_class, help="jets per class, 5 classes"
+    )
+    p.add_argument(
+        "--finetune_jets", type=positive_int, default=d.finetune_jets_per_class, help="jets per class, top and QCD"
+    )
+    p.add_argument("--pretrain_epochs", type=positive_int, default=d.pretrain_epochs, help="epochs of pretraining")
+    p.add_argument("--finetune_epochs", type=positive_int, default=d.finetune_epochs, help="epochs of each tagger")
+    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
+    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
+    p.add_argument("--workers", type=positive_int, default=d.workers, help="Pythia processes")
+    p.add_argument("--seed", type=int, default=d.seed, help="seeds generation and training")
+    p.add_argument("--no_scratch", dest="compare_scratch", action="store_false", help="skip the from-scratch baseline")
+    p.add_argument("--paper_size", action="store_true", help="the paper's PET (1.3 M body); slow on a CPU")
+    p.set_defaults(handler=quickstart)
+
+
+def quickstart(a: argparse.Namespace) -> int:
+    from ..workflows.quickstart import QuickstartConfig, run
+
+    run(
+        QuickstartConfig(
+            data_dir=a.data_dir,
+            run_dir=a.runs_dir,
+            plot_dir=a.plot_dir,
+            pretrain_jets_per_class=a.pretrain_jets,
+            finetune_jets_per_class=a.finetune_jets,
+            workers=a.workers,
+            seed=a.seed,
+            pretrain_epochs=a.pretrain_epochs,
+            finetune_epochs=a.finetune_epochs,
+            batch=a.batch,
+            num_particles=a.num_particles,
+            compare_scratch=a.compare_scratch,
+            paper_size=a.paper_size,
+        )
+    )
+    return 0
+
+
+def add_pythia_tasks(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    from ..workflows.pythia_tasks import TASK_NAMES, PythiaTaskConfig
+
+    d = PythiaTaskConfig()
+    p.description = PYTHIA_TASKS
+    p.add_argument("--tasks", nargs="+", default=list(TASK_NAMES), choices=TASK_NAMES)
+    p.add_argument("--jets_per_class", type=positive_int, default=d.jets_per_class, help="generated jets per class")
+    p.add_argument("--workers", type=positive_int, default=d.workers, help="Pythia processes")
+    p.add_argument("--seed", type=int, default=d.seed, help="seeds generation and training")
+    p.add_argument("--data_dir", default=d.data_dir, help="folder of the generated datasets")
+    add_runs_dir(p, d.runs_dir)
+    p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the figures and tables")
+    p.add_argument("--pretrained", default=d.pretrained, help="pretrained checkpoint; its size sets the model's")
+    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
+    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
+    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
+    p.add_argument("--wd", type=nonnegative_float, default=d.wd, help="LION weight decay")
+    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
+    p.add_argument("--bootstrap", type=nonnegative_int, default=d.bootstrap, help="test-set resamples (uncertainties)")
+    p.add_argument("--no_scratch", dest="compare_scratch", action="store_false", help="skip the from-scratch run")
+    p.set_defaults(handler=pythia_tasks)
+
+
+def pythia_tasks(a: argparse.Namespace) -> int:
+    from ..workflows.pythia_tasks import PythiaTaskConfig, run
+
+    cfg = PythiaTaskConfig(
+        jets_per_class=a.jets_per_class,
+        workers=a.workers,
+        seed=a.seed,
+        data_dir=a.data_dir,
+        runs_dir=a.runs_dir,
+        plot_dir=a.plot_dir,
+        pretrained=a.pretrained,
+        epochs=a.epoch,
+        warm_epoch=a.warm_epoch,
+        batch=a.batch,
+        lr=a.lr,
+        wd=a.wd,
+        num_particles=a.num_particles,
+        bootstrap=a.bootstrap,
+        compare_scratch=a.compare_scratch,
+    )
+    results = run(tuple(a.tasks), cfg)
+    print(f"\n{'task':5s} {'model':10s} {'accuracy':>9s} {'AUC':>7s} {'1/eB@eS=0.5':>12s} {'1/eB@eS=0.3':>12s}")
+    for task, by_run in results.items():
+        for name, r in by_run.items():
+            print(
+                f"{task:5s} {name:10s} {r['accuracy']:9.3f} {r['auc']:7.4f} {r['rejection']['0.5']:12.1f} "
+                f"{r['rejection']['0.3']:12.1f}"
+            )
+    return 0
+
+
+def add_summary(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    p.description = SUMMARY
+    add_model_args(p)
+    g = p.add_argument_group("data")
+    g.add_argument("--num_classes", type=positive_int, default=None, help="classes of the heads (default: JetClass's)")
+    g.add_argument("--num_feat", type=positive_int, default=None, help="particle features (default: the paper's 13)")
+    p.set_defaults(handler=summary, mode="all")
+
+
+def summary(a: argparse.Namespace) -> int:
+    from ..models import build_body, build_classifier, build_generator
+
+    cfg = model_config(a)
+    cfg = cfg.replace(**{k: getattr(a, k) for k in ("num_classes", "num_feat") if getattr(a, k) is not None})
+    print(f"body {build_body(cfg).count_params()}")
+    print(f"classifier {build_classifier(cfg).count_params()}")
+    print(f"generator {build_generator(cfg).count_params()}")
+    return 0

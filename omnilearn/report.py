@@ -1,0 +1,362 @@
+"""Results of a task as the paper shows them: a Markdown table, ROC curves and loss curves.
+
+The table keeps the paper's layout (its rows, its column order) and adds our measured rows,
+marked by a *Source* column, followed by a side-by-side comparison of the two models we train
+with their published rows.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .evaluation.results import read_json, write_json
+from .evaluation.tasks import (
+    RUNS,
+    ClassificationTask,
+    get_task,
+    load_published,
+    load_results,
+    published,
+    published_path,
+    pythia_sample_task,
+)
+from .paper import TABLE_I, TABLE_II, TABLE_VI, TABLE_VII, PaperTable, header
+
+#: Fewest decimals per metric (the paper's usual precision); more when the uncertainty needs them.
+_MIN_DECIMALS = {"accuracy": 3, "auc": 4}
+
+
+def _decimals(metric: str, value: float) -> int:
+    if metric in _MIN_DECIMALS:
+        return _MIN_DECIMALS[metric]
+    # 1/εB: three significant digits, as the paper prints 568, 43.7, 4.84
+    return max(0, 2 - math.floor(math.log10(abs(value)))) if value and math.isfinite(value) else 0
+
+
+def format_measurement(metric: str, value: float | None, std: float | None = None) -> str:
+    """``value ± std`` rounded to the leading digit of ``std`` (at least the paper's precision)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if math.isinf(value):
+        return "∞"
+    decimals = _decimals(metric, value)
+    has_std = std is not None and math.isfinite(std) and std > 0
+    if has_std:
+        decimals = min(max(decimals, -math.floor(math.log10(std))), 6)
+    text = f"{value:.{decimals}f}"
+    return f"{text} ± {std:.{decimals}f}" if has_std else text
+
+
+def _measured(result: Mapping, column: str) -> str:
+    """Our entry of one column key (``accuracy``, ``auc``, ``rejection@<εS>``) of a results.json."""
+    metric, _, efficiency = column.partition("@")
+    if efficiency:
+        return format_measurement(
+            metric, result["rejection"].get(efficiency), result.get("rejection_std", {}).get(efficiency)
+        )
+    return format_measurement(metric, result.get(metric), result.get(f"{metric}_std"))
+
+
+def _published(task: ClassificationTask, row, column: str) -> str:
+    return (task.paper.text(row, column) if task.paper is not None else None) or "-"
+
+
+def _line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def markdown_table(task: ClassificationTask, results: Mapping[str, Mapping], heading: bool = True) -> str:
+    """The paper's table for ``task`` with our rows (``results``: run → results.json) added;
+    ``heading=False`` leaves out its ``##`` title (the results page writes its own)."""
+    cols = task.columns
+    table = task.paper
+    ref = f" — {table.name} of arXiv:2404.16091" if table else ""
+    out = [f"## {task.title}{ref}", ""] if heading else []
+    out.append(_line(["Model", "Source"] + [header(c) for c in cols]))
+    out.append(_line([":--", ":--"] + ["--:"] * len(cols)))
+    for row in table.rows if table else ():
+        out.append(_line([row.model, f"paper, {table.name}"] + [_published(task, row, c) for c in cols]))
+    for run, result in results.items():
+        out.append(_line([f"**{RUNS.get(run, run)}**", "measured here"] + [_measured(result, c) for c in cols]))
+
+    if table and results:
+        out += ["", "### Measured here vs published", ""]
+        head = ["Metric"]
+        for run in results:
+            head += [
+                f"paper: {task.paper_omnilearn if run == 'omnilearn' else task.paper_scratch}",
+                f"here: {RUNS.get(run, run)}",
+            ]
+        out.append(_line(head))
+        out.append(_line([":--"] + ["--:"] * (len(head) - 1)))
+        for column in cols:
+            cells = [header(column)]
+            for run, result in results.items():
+                cells += [_published(task, task.paper_row_for(run), column), _measured(result, column)]
+            out.append(_line(cells))
+
+    out += ["", *_footnotes(task, results)]
+    return "\n".join(out) + "\n"
+
+
+def _footnotes(task: ClassificationTask, results: Mapping[str, Mapping]) -> list[str]:
+    notes = []
+    if results:
+        first = next(iter(results.values()))
+        boot = first.get("bootstrap", 0)
+        spread = f"standard deviation over {boot} bootstrap resamples of the test set" if boot else "not estimated"
+        notes.append(
+            f"- Measured here on {first.get('n', '?')} test jets (signal: {first.get('signal_class', '?')}); "
+            f"± is the {spread}."
+        )
+        for run, r in results.items():
+            model = r.get("model") or {}
+            args = r.get("train") or {}
+            recipe = ", ".join(f"--{k} {args[k]}" for k in ("epoch", "batch", "lr", "wd") if k in args)
+            notes.append(
+                f"- {RUNS.get(run, run)}: best checkpoint after epoch {r.get('epoch', '?')}"
+                f"{f' ({recipe})' if recipe else ''}; projection_dim {model.get('projection_dim', '?')}, "
+                f"num_layers {model.get('num_layers', '?')} (paper: 128, 8)."
+            )
+    if task.paper:
+        meaning = task.paper.uncertainty or "as printed (the caption does not say)"
+        notes.append(f'- Paper\'s ±: {meaning}; "-": not reported.')
+        notes += [f"- {n}" for n in task.paper.notes]
+    notes += [f"- {n}" for n in task.notes]
+    return notes
+
+
+def write_report(
+    task: ClassificationTask, runs_dir: str | os.PathLike = "runs", plot_dir: str | os.PathLike = "plots"
+) -> list[Path] | None:
+    """The results of ``task`` into ``plot_dir``: ``<dataset>_<run>.json`` (the published copy of
+    each run's results.json, :func:`~omnilearn.evaluation.tasks.published`), then from those
+    copies ``<dataset>_roc.png``, ``<dataset>_losses.png`` and ``<dataset>_table.md``.
+
+    Returns the files written, or None when no run of the task has a ``results.json``.
+    """
+    from .plotting import read_history
+
+    results = load_results(task, runs_dir)
+    if not results:
+        return None
+    written, copies = [], {}
+    for run, res in results.items():
+        # the recorded history first; the run's own folder if the runs were moved since
+        candidates = [Path(p) for p in (res.get("history"), task.run_dir(runs_dir, run) / "history.csv") if p]
+        history = next((p for p in candidates if p.exists()), None)
+        copies[run] = published(res, read_history(history) if history is not None else None)
+        written.append(write_json(copies[run], published_path(plot_dir, task.dataset, run)))
+    return written + write_figures(task, copies, plot_dir)
+
+
+def write_figures(task: ClassificationTask, results: Mapping[str, Mapping], plot_dir: str | os.PathLike) -> list[Path]:
+    """``<dataset>_roc.png``, ``<dataset>_losses.png`` (when the results carry losses) and
+    ``<dataset>_table.md`` in ``plot_dir`` from published results ({run: copy})."""
+    from .plotting import plot_losses, plot_roc
+
+    plot_dir = Path(plot_dir)
+    written = [
+        plot_roc(
+            {RUNS.get(r, r): res["roc"] for r, res in results.items()},
+            plot_dir / f"{task.dataset}_roc.png",
+            title=task.title,
+        )
+    ]
+    histories = {RUNS.get(r, r): res["losses"] for r, res in results.items() if res.get("losses")}
+    if histories:
+        written.append(
+            plot_losses(
+                {f"{task.title}: validation loss": histories},
+                plot_dir / f"{task.dataset}_losses.png",
+                keys=("val_loss",),
+            )
+        )
+    table = plot_dir / f"{task.dataset}_table.md"
+    table.write_text(markdown_table(task, results))
+    written.append(table)
+    return written
+
+
+# -- docs/results.md ---------------------------------------------------------------------------
+
+#: where ``omnilearn report`` writes the results page, and the command that regenerates it
+PAGE = "docs/results.md"
+PAGE_COMMAND = "omnilearn report --page_only"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the results page: a task whose results a command writes under ``plots/<folder>``.
+
+    A classification section reads ``<folder>/<dataset>_<run>.json`` (what :func:`write_report`
+    writes); a JetNet section (``task`` None) every ``<dataset>_generation.json`` below ``<folder>``
+    (what ``omnilearn evaluate --dataset jetnet30`` writes), merged.
+    """
+
+    title: str
+    folder: str
+    dataset: str
+    #: the commands that write the section's results
+    command: str
+    about: str = ""
+    task: ClassificationTask | None = None
+    #: the paper's table to show beside results that have no published row of their own
+    reference: PaperTable | None = None
+    #: figures of the folder shown besides the task's own
+    figures: tuple[str, ...] = ()
+    #: what the committed results were measured on, shown with them
+    measured_on: str = ""
+
+
+def _paper_task(dataset: str) -> Section:
+    task = get_task(dataset)
+    name = "atlas --small" if dataset == "atlas_small" else dataset
+    return Section(
+        f"{task.title} — {task.paper.name}",
+        ".",
+        task.dataset,
+        f"omnilearn finetune --dataset {name} --fine_tune && omnilearn finetune --dataset {name} && "
+        f"omnilearn evaluate --dataset {dataset} && omnilearn report --dataset {dataset}",
+        "On the released dataset, converted by `omnilearn preprocess`, with the paper's model and recipe.",
+        task=task,
+    )
+
+
+def _jetnet(dataset: str, reference: PaperTable) -> Section:
+    return Section(
+        f"JetNet generation, {dataset} — {reference.name}",
+        "jetnet",
+        dataset,
+        f"bash slurm/jetnet.sh {dataset} && FROM_SCRATCH=1 bash slurm/jetnet.sh {dataset}",
+        "Generated jets against the test split: W1 distances (mean ± standard deviation over 5 bootstrap "
+        "draws), coverage and MMD, FPND where jetnet's ParticleNet is installed.",
+        reference=reference,
+        measured_on="The results below are for Pythia t, W and Z jets written in JetNet's layout "
+        "(`omnilearn generate-pythia --format jetnet`) and a small model; the paper's rows are for JetNet "
+        "and the paper's model.",
+    )
+
+
+def page_sections() -> tuple[Section, ...]:
+    """The sections of the results page, in order: the Pythia jobs that run on one machine, then
+    the paper's tasks on the released datasets (Tables I–VII)."""
+    pythia = (
+        "Jets generated here by Pythia 8 and a small model: the paper's rows (released datasets, "
+        "paper-size model) are shown for scale, not comparison."
+    )
+    return (
+        Section(
+            "Quick start: top tagging on Pythia jets",
+            "quickstart",
+            "toptag_pythia",
+            "omnilearn quickstart",
+            "A PET pretrained on 5 classes of Pythia jets, fine-tuned to tag top jets, against the same "
+            "network trained from scratch. " + pythia,
+            task=get_task("toptag_pythia"),
+            reference=TABLE_I,
+            figures=("pretrain_losses.png",),
+        ),
+        *(
+            Section(
+                f"Pythia tasks: {pythia_sample_task(name).title}",
+                "pythia_tasks",
+                name,
+                f"omnilearn quickstart && omnilearn pythia-tasks --tasks {name}",
+                "Jets written in the released format and converted by the real preprocessor; the quick "
+                "start's pretrained body fine-tuned against the same network from scratch. " + pythia,
+                task=pythia_sample_task(name),
+                reference=table,
+            )
+            for name, table in (("top", TABLE_I), ("qg", TABLE_II))
+        ),
+        *(_paper_task(name) for name in ("top", "qg", "cms", "atlas", "atlas_small", "h1")),
+        _jetnet("jetnet30", TABLE_VI),
+        _jetnet("jetnet150", TABLE_VII),
+    )
+
+
+def _reference(task: ClassificationTask, table: PaperTable) -> list[str]:
+    """The paper's rows of the two models we train (``task.paper_omnilearn``, ``paper_scratch``)."""
+    out = [_line(["Model", "Source"] + [header(c) for c in table.columns])]
+    out.append(_line([":--", ":--"] + ["--:"] * len(table.columns)))
+    for model in (task.paper_omnilearn, task.paper_scratch):
+        row = table.row(model)
+        out.append(_line([model, f"paper, {table.name}"] + [table.text(row, c) or "-" for c in table.columns]))
+    return out
+
+
+def _figures(paths: list[Path], plots: Path, page: Path) -> list[str]:
+    """Each figure in a paragraph of its own, named by its path under ``plots``, linked from ``page``."""
+    out = []
+    for path in paths:
+        out += ["", f"![{path.relative_to(plots).as_posix()}]({Path(os.path.relpath(path, page.parent)).as_posix()})"]
+    return out
+
+
+def _classification_section(section: Section, plots: Path, page: Path) -> list[str]:
+    task, folder = section.task, plots / section.folder
+    results = load_published(task, folder)
+    out = [section.about, ""] if section.about else []
+    if results:
+        out.append(markdown_table(task, results, heading=False).rstrip("\n"))
+    else:
+        out.append(f"**Not run yet.** `{section.command}` writes it.")
+    # the published rows: in the table above when the task has them, else for scale
+    reference = section.reference if task.paper is None else (None if results else task.paper)
+    if reference is not None:
+        out += ["", f"Published ({reference.name}, {reference.caption}):", "", *_reference(task, reference)]
+    names = [f"{task.dataset}_roc.png", f"{task.dataset}_losses.png", *section.figures]
+    figures = [folder / n for n in names if (folder / n).exists()] if results else []
+    return out + _figures(figures, plots, page)
+
+
+def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
+    from .evaluation.generation import markdown_table as generation_table
+
+    folder = plots / section.folder
+    files = sorted(folder.rglob(f"{section.dataset}_generation.json"), key=lambda p: (len(p.parts), p))
+    results: dict[str, dict] = {}
+    for path in files:
+        results.update(read_json(path))
+    num_particles = 30 if section.reference is TABLE_VI else 150
+    out = [section.about, ""]
+    if results:
+        out += [section.measured_on, ""] if section.measured_on else []
+    else:
+        out += [f"**Not run yet.** `{section.command}` writes it.", "", f"Published ({section.reference.name}):", ""]
+    out.append(generation_table(results, num_particles).rstrip("\n"))
+    figures = sorted(folder.rglob(f"{section.dataset}_*.png"), key=lambda p: (len(p.parts), p)) if results else []
+    return out + _figures(figures, plots, page)
+
+
+def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = PAGE) -> str:
+    """The results page, generated only from the result files under ``plots`` (the committed
+    ``plots/`` folder) beside the paper's rows, with relative links from ``page`` to the figures."""
+    plots, page = Path(plots), Path(page)
+    out = [
+        f"*Generated by `{PAGE_COMMAND}` from the result files under `plots/`: do not edit it by hand.*",
+        "",
+        "# Results",
+        "",
+        "Measured results beside the published ones of arXiv:2404.16091 (Tables I–VII, "
+        "`omnilearn/paper.py`). Each section names the command that writes its results; after a "
+        f"run, `{PAGE_COMMAND}` regenerates this page.",
+    ]
+    for section in page_sections():
+        out += ["", f"## {section.title}", ""]
+        write = _classification_section if section.task is not None else _generation_section
+        out += write(section, plots, page)
+    return "\n".join(out) + "\n"
+
+
+def write_page(page: str | os.PathLike = PAGE, plots: str | os.PathLike = "plots") -> Path:
+    """Write :func:`results_page` to ``page``."""
+    page = Path(page)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(results_page(plots, page))
+    return page
