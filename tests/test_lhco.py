@@ -1,0 +1,226 @@
+"""LHCO anomaly detection (issue 16): the R&D converter on fixtures in the released pandas
+layout, the event format, the signal-region / sideband masks, the m_jj scaling and the SIC."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from omnilearn.data import events as ev
+from omnilearn.data.format import DataFormatError
+from omnilearn.datasets import registry
+from omnilearn.evaluation.anomaly import band, max_sic, sic_curve
+
+#: (pT, eta, phi) triplets per event in the release, then the label.
+NUM_SLOTS = 700
+
+
+def make_events(n: int, seed: int = 0, low_pt_every: int = 0):
+    """Synthetic R&D events: two narrow, back-to-back massless-particle sprays (well inside R = 1,
+    so each spray is exactly one anti-kT jet), and the reference truth computed without fastjet.
+
+    Returns ``(rows (n, 2101), truth)`` with per event the particle count of each spray (leading
+    first), m_jj of the two sprays, and whether it passes the 1.2 TeV cut.
+    """
+    rng = np.random.default_rng(seed)
+    rows = np.zeros((n, 3 * NUM_SLOTS + 1))
+    truth = {"counts": [], "mjj": [], "pass": [], "label": []}
+    for i in range(n):
+        lead_pt = 300.0 if (low_pt_every and i % low_pt_every == 0) else rng.uniform(1300, 2200)
+        parts, counts, p4 = [], [], np.zeros(4)
+        for k, (pt_j, phi0, eta0) in enumerate(((lead_pt, 0.3, 0.2), (0.8 * lead_pt, 0.3 + np.pi, -0.4))):
+            m = int(rng.integers(5 + 10 * k, 40 + 10 * k))
+            z = rng.dirichlet(np.ones(m)) * pt_j
+            eta = eta0 + rng.normal(0, 0.1, m)
+            phi = phi0 + rng.normal(0, 0.1, m)
+            parts.append(np.stack([z, eta, phi], 1))
+            counts.append(m)
+            p4 += [
+                (z * np.cosh(eta)).sum(),
+                (z * np.cos(phi)).sum(),
+                (z * np.sin(phi)).sum(),
+                (z * np.sinh(eta)).sum(),
+            ]
+        p = np.concatenate(parts)
+        rng.shuffle(p)  # the release is not ordered by jet
+        rows[i, : 3 * len(p)] = p.reshape(-1)
+        label = int(rng.random() < 0.3)
+        rows[i, -1] = label
+        # the second spray has 0.8 of the first's pT before the Dirichlet split: always subleading
+        truth["counts"].append(counts)
+        truth["mjj"].append(np.sqrt(p4[0] ** 2 - p4[1] ** 2 - p4[2] ** 2 - p4[3] ** 2))
+        truth["pass"].append(lead_pt > 1200)
+        truth["label"].append(label)
+    return rows, {k: np.asarray(v) for k, v in truth.items()}
+
+
+def write_release(path: Path, rows: np.ndarray, fmt: str = "table") -> Path:
+    """The R&D file exactly as the release was made: a pandas frame with integer column names
+    0 … 2100 under key ``df``."""
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pd.DataFrame(rows).to_hdf(path, key="df", format=fmt)
+    return path
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    rows, truth = make_events(40, seed=1, low_pt_every=7)
+    path = write_release(tmp_path_factory.mktemp("lhco") / "events_anomalydetection_v2.h5", rows)
+    return path, rows, truth
+
+
+def _all_splits(result) -> dict[str, np.ndarray]:
+    parts = [ev.read_events(result.paths[s]) for s in ("train", "val", "test")]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def test_fixture_is_the_released_layout(release):
+    path = release[0]
+    with h5py.File(path, "r") as f:
+        table = f["df/table"]
+        assert table.dtype["values_block_0"].shape == (3 * NUM_SLOTS + 1,)
+        assert table.shape == (40,)
+
+
+@pytest.mark.parametrize("fmt", ["table", "fixed"])
+def test_converter_clusters_two_jets(tmp_path, release, fmt):
+    _, rows, truth = release
+    src = write_release(tmp_path / "in.h5", rows, fmt) if fmt == "fixed" else release[0]
+    result = registry.get("lhco").preprocess(src, tmp_path / "out", progress=False, seed=3)
+    got = _all_splits(result)
+    passing = truth["pass"]
+    assert sum(result.counts.values()) == passing.sum() < len(rows)  # the low-pT events are cut
+    assert got["data"].shape[1:] == (2, ev.NUM_PARTICLES, 13)
+    # events are shuffled over splits: match them by m_jj, which is distinct per event
+    order = np.argsort(got["mjj"])
+    ref = np.argsort(truth["mjj"][passing])
+    np.testing.assert_allclose(got["mjj"][order], truth["mjj"][passing][ref], rtol=1e-5)
+    np.testing.assert_array_equal(got["jet"][order, :, 4], truth["counts"][passing][ref])
+    np.testing.assert_array_equal(got["label"][order], truth["label"][passing][ref])
+    # leading jet first; particles hardest first, padding zero; no PID columns
+    assert (got["jet"][:, 0, 0] >= got["jet"][:, 1, 0]).all()
+    log_pt = got["data"][..., 2]
+    real = np.any(got["data"] != 0, axis=-1)
+    assert (np.diff(np.where(real, log_pt, -1e9), axis=-1) <= 1e-6).all()
+    assert not got["data"][..., 7:].any()
+    np.testing.assert_allclose(ev.dijet_mass(got["jet"]), got["mjj"], rtol=1e-4)
+    with h5py.File(result.paths["train"], "r") as f:
+        assert f.attrs["format"] == ev.FORMAT and "charge" not in list(f.attrs["present_features"])
+
+
+def _damaged(tmp_path: Path, case: str) -> Path:
+    rows, _ = make_events(6, seed=2)
+    path = tmp_path / "events_anomalydetection_v2.h5"
+    if case == "not_hdf5":
+        path.write_bytes(b"not an hdf5 file at all")
+    elif case == "wrong_key":
+        import pandas as pd
+
+        pd.DataFrame(rows).to_hdf(path, key="events", format="table")
+    elif case == "columns":
+        write_release(path, rows[:, :-2])
+    elif case == "strings":
+        import pandas as pd
+
+        df = pd.DataFrame(rows)
+        df[2100] = df[2100].astype(str)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            df.to_hdf(path, key="df", format="fixed")
+    else:
+        if case == "nan":
+            rows[3, 4] = np.nan
+        elif case == "label":
+            rows[3, -1] = 2
+        elif case == "negative_pt":
+            rows[3, 0] = -5.0
+        elif case == "no_event_passes":
+            rows[:, 0 : 3 * NUM_SLOTS : 3] *= 0.01
+        write_release(path, rows)
+    return path
+
+
+BAD_INPUTS = {
+    "not_hdf5": "not a readable HDF5 file",
+    "wrong_key": "no pandas frame under key 'df'",
+    "columns": "expected 3 × (particles) + 1 label columns",
+    "strings": "expected numbers",
+    "nan": "event 3: non-finite value in 'particles'",
+    "label": "event 3: 'label (column 2100)' is 2",
+    "negative_pt": "event 3: negative particle pT",
+    "no_event_passes": "fail the two-jet, leading pT > 1200 GeV selection",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_is_one_clear_error(tmp_path, case):
+    src = _damaged(tmp_path, case)
+    out = tmp_path / "out"
+    with pytest.raises(DataFormatError, match=re.escape(BAD_INPUTS[case])) as err:
+        registry.get("lhco").preprocess(src, out, progress=False)
+    assert str(src) in str(err.value)
+    assert not out.exists()  # nothing half-written
+
+
+def test_signal_region_and_sideband_masks():
+    m = np.array([2299.9, 2300.0, 3299.9, 3300.0, 3300.1, 3500.0, 3699.9, 3700.0, 3700.1, 5000.0, 5000.1])
+    sr = ev.signal_region_mask(m)
+    sb = ev.sideband_mask(m)
+    np.testing.assert_array_equal(sr, [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0])
+    np.testing.assert_array_equal(sb, [0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0])
+    assert not (sr & sb).any()
+    dense = np.linspace(2300, 5000, 10001)
+    assert (ev.signal_region_mask(dense) | ev.sideband_mask(dense)).all()
+
+
+def test_mjj_scaling():
+    lo, hi = ev.MJJ_RANGE
+    np.testing.assert_allclose(ev.scale_mjj([lo, hi]), [-1.0, 1.0], atol=1e-6)
+    # log-linear: the geometric mean of the edges is the centre
+    np.testing.assert_allclose(ev.scale_mjj([np.sqrt(lo * hi)]), [0.0], atol=1e-6)
+    m = np.array([1000.0, 2300.0, 3500.0, 4999.0, 8000.0])
+    s = ev.scale_mjj(m)
+    assert (np.diff(s) > 0).all()
+    np.testing.assert_allclose(ev.unscale_mjj(s), m, rtol=1e-5)
+    with pytest.raises(ValueError, match="positive"):
+        ev.scale_mjj([0.0])
+
+
+def test_event_jets_event_round_trip():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(5, 2, 7, 13)).astype(np.float32)
+    jet = rng.normal(size=(5, 2, 5)).astype(np.float32)
+    jd, jj = ev.events_to_jets(data, jet)
+    assert jd.shape == (10, 7, 13) and jj.shape == (10, 5)
+    np.testing.assert_array_equal(jd[2 * 3 + 1], data[3, 1])  # jet 2i + k is jet k of event i
+    np.testing.assert_array_equal(jj[2 * 4], jet[4, 0])
+    back_d, back_j = ev.jets_to_events(jd, jj)
+    np.testing.assert_array_equal(back_d, data)
+    np.testing.assert_array_equal(back_j, jet)
+    np.testing.assert_array_equal(ev.unified_jet(jet)[..., 1], jet[..., 1])
+    np.testing.assert_array_equal(ev.unified_jet(jet)[..., 2], jet[..., 3])  # mass, not phi
+    with pytest.raises(ValueError):
+        ev.jets_to_events(jd[:3], jj[:3])
+
+
+def test_sic_on_a_hand_made_roc():
+    # 10 signal, 100 000 background: one background above all, 20 at 0.5; signal 5 at 0.9, 5 at 0.4
+    sig = np.array([0.9] * 5 + [0.4] * 5)
+    bkg = np.concatenate([[0.95], [0.5] * 20, np.full(100_000 - 21, 0.1)])
+    scores = np.concatenate([sig, bkg])
+    is_signal = np.concatenate([np.ones(10), np.zeros(len(bkg))])
+    curve = sic_curve(is_signal, scores)
+    # εS = 0.5 at εB = 1e-5 gives SIC 158, but εB ≤ 1e-4 is excluded; next: εS = 1 at εB = 2.1e-4
+    assert curve["sic"].max() == pytest.approx(0.5 / np.sqrt(1e-5))
+    assert max_sic(is_signal, scores) == pytest.approx(1.0 / np.sqrt(21e-5))
+    assert max_sic(is_signal, scores, min_background_efficiency=0.0) == pytest.approx(0.5 / np.sqrt(1e-5))
+    b = band([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert b["median"] == 3.0 and b["low"] == pytest.approx(1.64) and b["high"] == pytest.approx(4.36)
