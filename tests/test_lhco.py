@@ -14,6 +14,7 @@ import pytest
 from omnilearn.data import events as ev
 from omnilearn.data.format import DataFormatError
 from omnilearn.datasets import registry
+from omnilearn.errors import OmniLearnError
 from omnilearn.evaluation.anomaly import band, max_sic, sic_curve
 
 #: (pT, eta, phi) triplets per event in the release, then the label.
@@ -224,3 +225,118 @@ def test_sic_on_a_hand_made_roc():
     assert max_sic(is_signal, scores, min_background_efficiency=0.0) == pytest.approx(0.5 / np.sqrt(1e-5))
     b = band([1.0, 2.0, 3.0, 4.0, 5.0])
     assert b["median"] == 3.0 and b["low"] == pytest.approx(1.64) and b["high"] == pytest.approx(4.36)
+
+
+# ----------------------------------------------------------------------------------------------
+# The two-jet classifier and the CWoLa workflow
+
+TINY = dict(num_classes=3, projection_dim=16, num_heads=2, num_layers=1, K=4, num_fourier=16, num_class_layers=1)
+
+
+def _event_batch(b=4, p=10, seed=0):
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((b, 2, p)) < 0.7).astype("float32")
+    mask[..., :3] = 1
+    return {
+        "particles": rng.normal(size=(b, 2, p, 13)).astype("float32") * mask[..., None],
+        "mask": mask,
+        "jet": rng.normal(size=(b, 2, 4)).astype("float32"),
+        "mjj": rng.normal(size=(b, 1)).astype("float32"),
+        "label": np.arange(b) % 2,
+        "weight": np.ones(b, "float32"),
+    }
+
+
+def test_dijet_classifier_symmetries_and_conditioning():
+    from omnilearn.config import ModelConfig
+    from omnilearn.models.dijet import DijetClassifier
+
+    model = DijetClassifier(ModelConfig(**TINY))
+    batch = _event_batch()
+    out = np.asarray(model(batch))
+    assert out.shape == (4,) and ((out > 0) & (out < 1)).all()
+    swapped = {k: (v[:, ::-1] if k in ("particles", "mask", "jet") else v) for k, v in batch.items()}
+    np.testing.assert_allclose(np.asarray(model(swapped)), out, atol=1e-5)  # jet order does not matter
+    # the event scale/shift starts as the identity: m_jj has no say until it is trained
+    moved = dict(batch, mjj=batch["mjj"] + 1.0)
+    np.testing.assert_allclose(np.asarray(model(moved)), out, atol=1e-6)
+    layer = model.event_condition
+    layer.kernel.assign(np.random.default_rng(1).normal(size=layer.kernel.shape) * 0.5)
+    assert np.abs(np.asarray(model(moved)) - np.asarray(model(batch))).max() > 1e-4
+    # padding is not an input: more zero padding gives the same score
+    padded = dict(
+        batch,
+        particles=np.pad(batch["particles"], ((0, 0), (0, 0), (0, 5), (0, 0))),
+        mask=np.pad(batch["mask"], ((0, 0), (0, 0), (0, 5))),
+    )
+    np.testing.assert_allclose(np.asarray(model(padded)), np.asarray(model(batch)), atol=1e-5)
+
+
+def test_dijet_classifier_loads_a_pretrained_omnilearn(tmp_path):
+    from omnilearn.config import ModelConfig
+    from omnilearn.models import OmniLearn
+    from omnilearn.models.dijet import DijetClassifier
+
+    cfg = ModelConfig(**TINY)
+    pre = OmniLearn(cfg, mode="classifier")
+    single = {"particles": np.zeros((1, 5, 13), "float32"), "mask": np.ones((1, 5), "float32")}
+    pre(dict(single, jet=np.zeros((1, 4), "float32")))
+    pre.save_checkpoint(tmp_path / "ckpt")
+    model = DijetClassifier(cfg)
+    model(_event_batch())
+    assert set(model.load_pretrained(tmp_path / "ckpt")) == {"body", "classifier"}
+    for a, b in zip(pre.body.weights, model.body.weights):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    block = [w for w in model.classifier.weights if "class_block_0" in w.path]
+    assert block and all(
+        np.array_equal(np.asarray(w), np.asarray(pre.classifier.get_layer("class_block_0").weights[i]))
+        for i, w in enumerate(model.classifier.get_layer("class_block_0").weights)
+    )
+    assert model.classifier.get_layer("class_output").kernel.shape[-1] == 2  # fresh two-class output
+
+
+@pytest.fixture(scope="module")
+def event_files(tmp_path_factory):
+    """Converted tiny LHCO-format events (16 particles per jet)."""
+    root = tmp_path_factory.mktemp("lhco_events")
+    rows, _ = make_events(400, seed=4)
+    src = write_release(root / "events_anomalydetection_v2.h5", rows)
+    registry.get("lhco").preprocess(src, root / "events", progress=False, num_particles=16, fractions=(0.5, 0.1, 0.4))
+    return root / "events"
+
+
+def test_cwola_sets(event_files):
+    from omnilearn.workflows.lhco import cwola_sets
+
+    train = ev.read_events(event_files / "train.h5")
+    sr = ev.signal_region_mask(train["mjj"])
+    n_bkg = int((sr & (train["label"] == 0)).sum())
+    data, template = cwola_sets(train, None, 3, np.random.default_rng(0))
+    assert (data["label"] == 1).sum() == 3 and (template["label"] == 0).all()
+    assert len(data["mjj"]) - 3 + len(template["mjj"]) == n_bkg
+    assert ev.signal_region_mask(np.concatenate([data["mjj"], template["mjj"]])).all()
+    assert not set(data["mjj"].tolist()) & set(template["mjj"].tolist())  # disjoint events
+    gen, _ = make_events(30, seed=9)
+    fake = dict(train)
+    data, template = cwola_sets(train, fake, 2, np.random.default_rng(0))
+    assert len(data["mjj"]) == n_bkg + 2 and ev.signal_region_mask(template["mjj"]).all()
+    with pytest.raises(OmniLearnError, match="only .* signal events"):
+        cwola_sets(train, None, 10_000, np.random.default_rng(0))
+
+
+@pytest.mark.slow
+def test_classify_end_to_end(event_files, tmp_path):
+    import json
+
+    from omnilearn.workflows.lhco import ClassifyConfig, classify
+
+    cfg = ClassifyConfig(n_sig=3, seed=1, epochs=2, batch=16, model=TINY)
+    result = classify(event_files, tmp_path / "run", cfg, progress=False)
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["max_sic"] == pytest.approx(result["max_sic"]) and np.isfinite(result["max_sic"])
+    assert len(saved["val_loss"]) == 2 and saved["n_sig"] == 3 and not saved["fine_tuned"]
+    test = ev.read_events(event_files / "test.h5")
+    sr = ev.signal_region_mask(test["mjj"])
+    assert saved["n_test_signal"] == int((sr & (test["label"] == 1)).sum())
+    with pytest.raises(OmniLearnError, match="template"):
+        classify(event_files, tmp_path / "run2", ClassifyConfig(ideal=False), progress=False)

@@ -35,7 +35,7 @@ import h5py
 import numpy as np
 
 from .features import JET_FEATURES, NUM_PARTICLE_FEATURES, PARTICLE_FEATURES
-from .format import DataFormatError
+from .format import DataFormatError, Normalization, RunningStats
 
 FORMAT = "omnilearn-events"
 VERSION = 1
@@ -193,3 +193,39 @@ def read_events(path: str | os.PathLike, start: int = 0, stop: int | None = None
 def count_events(path: str | os.PathLike) -> int:
     with h5py.File(path, "r") as f:
         return int(f["label"].shape[0])
+
+
+#: Particles at or below this pT [GeV] are left out of the classifier inputs (paper Sec. VIII:
+#: "to reduce the impact of low energy particles driving the classifier performance").
+MIN_PARTICLE_PT = 1.0
+
+
+def event_normalization(events: dict[str, np.ndarray]) -> Normalization:
+    """Particle and (unified) jet statistics of a set of events, as :class:`RunningStats` gives
+    for jets: what a model trained from scratch on them uses."""
+    stats = RunningStats(NUM_PARTICLE_FEATURES)
+    data, jet = events_to_jets(events["data"], events["jet"])
+    stats.update(data, unified_jet(jet))
+    return stats.result()
+
+
+def model_inputs(
+    events: dict[str, np.ndarray], normalization: Normalization, min_particle_pt: float = MIN_PARTICLE_PT
+) -> dict[str, np.ndarray]:
+    """The two-jet model's inputs of ``events`` (a dict as :func:`read_events` returns):
+    ``particles`` (N,2,P,F) normalised with zero padding, ``mask`` (N,2,P), ``jet`` (N,2,4)
+    normalised unified jets and ``mjj`` (N,1) scaled. Particles with pT ≤ ``min_particle_pt``
+    are masked out (they are the softest, so the real ones stay in front)."""
+    data = np.asarray(events["data"], dtype=np.float32)
+    real = np.any(data != 0, axis=-1)
+    if min_particle_pt > 0:
+        real &= data[..., 2] > np.log(min_particle_pt)
+    x = (data - normalization.particle_mean) / normalization.particle_std
+    x = np.where(real[..., None], x, 0.0).astype(np.float32)
+    jet = (unified_jet(events["jet"]) - normalization.jet_mean) / normalization.jet_std
+    return {
+        "particles": x,
+        "mask": real.astype(np.float32),
+        "jet": jet.astype(np.float32),
+        "mjj": scale_mjj(events["mjj"])[:, None],
+    }
