@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +151,66 @@ class LHCOFile(PandasFrame):
         return pt, eta, phi, label.astype(np.int32)
 
 
+Block = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def write_event_splits(
+    outdir: str | os.PathLike,
+    blocks: Iterable[Block],
+    *,
+    fractions: Sequence[float] = FRACTIONS,
+    num_particles: int = NUM_PARTICLES,
+    seed: int = 0,
+    present_features: Sequence[str] | None = KINEMATICS,
+    name: str = "",
+    why_empty: Callable[[], str] = lambda: "the input is too small",
+) -> PreprocessResult:
+    """Write ``(data, jet, mjj, label)`` event blocks into ``outdir/{train,val,test}.h5``, each
+    event to a split drawn at random with ``fractions``; all three files or none (the staging
+    and commit protocol of :mod:`.convert`). An empty split raises :class:`DataFormatError`
+    ``"<name>: no events in split(s) … (<why_empty()>)"``."""
+    if len(fractions) != len(SPLITS) or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"fractions must be 3 non-negative numbers summing to 1, got {fractions}")
+    outdir = Path(outdir)
+    created = not outdir.exists()
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(outdir)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{atomic.writer_tag()}-", dir=outdir))
+    writers: list[EventWriter] = []
+    rng = np.random.default_rng(seed)
+    try:
+        writers = [EventWriter(staging / f"{s}.h5", num_particles, present_features) for s in SPLITS]
+        for data, jet, mjj, label in blocks:
+            which = rng.choice(len(SPLITS), size=len(label), p=np.asarray(fractions, dtype=np.float64))
+            for k, w in enumerate(writers):
+                sel = which == k
+                w.append(data[sel], jet[sel], mjj[sel], label[sel])
+        empty = [s for s, w in zip(SPLITS, writers) if w.count == 0]
+        if empty:
+            raise DataFormatError(f"{name}: no events in split(s) {empty} ({why_empty()})")
+        counts = {s: w.count for s, w in zip(SPLITS, writers)}
+        for w in writers:
+            w.close()
+        # a run killed between these moves is finished by the next one (see convert.py)
+        (staging / COMMITTING).write_text("\n".join(f"{s}.h5" for s in SPLITS))
+        paths = {}
+        for s in SPLITS:
+            paths[s] = outdir / f"{s}.h5"
+            os.replace(staging / f"{s}.h5", paths[s])
+    except BaseException:
+        for w in writers:
+            w.abort()
+        shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            try:
+                outdir.rmdir()  # only if empty
+            except OSError:
+                pass
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return PreprocessResult(paths, counts, EVENT_CLASSES)
+
+
 def preprocess(
     input: str | os.PathLike,
     outdir: str | os.PathLike,
@@ -169,66 +229,35 @@ def preprocess(
     if input.is_dir():
         input = input / FILE_NAME
     require(input.is_file(), input, "no such file (the LHCO R&D events_anomalydetection_v2.h5 expected)")
-    if len(fractions) != len(SPLITS) or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f"fractions must be 3 non-negative numbers summing to 1, got {fractions}")
     frame = LHCOFile(input)
-    outdir = Path(outdir)
-    created = not outdir.exists()
-    outdir.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(outdir)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{atomic.writer_tag()}-", dir=outdir))
-    writers = [EventWriter(staging / f"{s}.h5", num_particles, KINEMATICS) for s in SPLITS]
-    rng = np.random.default_rng(seed)
     total = frame.num_rows if max_events is None else min(frame.num_rows, max_events)
-    bar = _progress_bar(total, progress, "lhco")
-    rejected = 0
-    try:
+    rejected = [0]
+
+    def blocks() -> Iterator[Block]:
         for a in range(0, total, block):
             b = min(a + block, total)
             pt, eta, phi, label = frame.read_block(a, b)
             real = pt > 0
-            keep, data, jet, mjj = dijet_events(
-                pt[real],
-                eta[real],
-                phi[real],
-                pt[real] * np.cosh(eta[real]),
-                real.sum(1),
-                num_particles,
-                min_leading_pt,
-            )
-            rejected += int((~keep).sum())
-            which = rng.choice(len(SPLITS), size=int(keep.sum()), p=np.asarray(fractions, dtype=np.float64))
-            for s, w in enumerate(writers):
-                sel = which == s
-                w.append(data[sel], jet[sel], mjj[sel], label[keep][sel])
+            p, e, f = pt[real], eta[real], phi[real]
+            keep, data, jet, mjj = dijet_events(p, e, f, p * np.cosh(e), real.sum(1), num_particles, min_leading_pt)
+            rejected[0] += int((~keep).sum())
+            yield data, jet, mjj, label[keep]
             bar.update(b - a)
-        empty = [s for s, w in zip(SPLITS, writers) if w.count == 0]
-        if empty:
-            raise DataFormatError(
-                f"{input}: no events in split(s) {empty} ({rejected} of {total} events fail the two-jet, "
-                f"leading pT > {min_leading_pt:g} GeV selection, or the input is too small)"
-            )
-        counts = {s: w.count for s, w in zip(SPLITS, writers)}
-        paths = {}
-        for w in writers:
-            w.close()
-        # a run killed between these moves is finished by the next one (see convert.py)
-        (staging / COMMITTING).write_text("\n".join(f"{s}.h5" for s in SPLITS))
-        for s in SPLITS:
-            paths[s] = outdir / f"{s}.h5"
-            os.replace(staging / f"{s}.h5", paths[s])
-    except BaseException:
-        for w in writers:
-            w.abort()
-        shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            try:
-                outdir.rmdir()  # only if empty
-            except OSError:
-                pass
-        raise
+
+    bar = _progress_bar(total, progress, "lhco")
+    try:
+        return write_event_splits(
+            outdir,
+            blocks(),
+            fractions=fractions,
+            num_particles=num_particles,
+            seed=seed,
+            name=str(input),
+            why_empty=lambda: (
+                f"{rejected[0]} of {total} events fail the two-jet, leading pT > {min_leading_pt:g} GeV "
+                "selection, or the input is too small"
+            ),
+        )
     finally:
         bar.close()
         frame.close()
-    shutil.rmtree(staging, ignore_errors=True)
-    return PreprocessResult(paths, counts, EVENT_CLASSES)
