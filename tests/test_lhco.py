@@ -340,3 +340,26 @@ def test_classify_end_to_end(event_files, tmp_path):
     assert saved["n_test_signal"] == int((sr & (test["label"] == 1)).sum())
     with pytest.raises(OmniLearnError, match="template"):
         classify(event_files, tmp_path / "run2", ClassifyConfig(ideal=False), progress=False)
+
+
+def test_pythia_default_has_a_resonance_in_the_signal_region(tmp_path):
+    from omnilearn.pythia.lhco import SIDECAR, LHCOPythiaConfig, generate
+
+    cfg = LHCOPythiaConfig(num_background=60, num_signal=40, chunk=20, workers=1, num_particles=32, seed=2)
+    result = generate(tmp_path / "gen", cfg, progress=False)
+    got = _all_splits(result)
+    sig, bkg = got["mjj"][got["label"] == 1], got["mjj"][got["label"] == 0]
+    assert len(sig) > 10 and len(bkg) > 10
+    assert 3000 < np.median(sig) < 3800  # the W' peak
+    assert ev.signal_region_mask(sig).mean() > 0.5 > ev.signal_region_mask(bkg).mean()
+    assert (got["jet"][:, 0, 0] > 1200).all()
+    assert generate(tmp_path / "gen", cfg, progress=False) is None  # cached
+    assert (tmp_path / "gen" / SIDECAR).is_file()
+
+
+def test_fewer_particles_do_not_shift_the_jets(tmp_path, release):
+    src, _, truth = release
+    got = _all_splits(registry.get("lhco").preprocess(src, tmp_path / "out", progress=False, num_particles=8))
+    passing = truth["pass"]
+    np.testing.assert_allclose(np.sort(got["mjj"]), np.sort(truth["mjj"][passing]), rtol=1e-5)
+    assert (got["jet"][..., 4] == 8).all() and got["data"].shape[2] == 8

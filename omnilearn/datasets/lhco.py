@@ -10,9 +10,10 @@ release holds 1.0 M background and 0.1 M signal events (Delphes, no particle typ
 Conversion, streamed in row blocks (paper Sec. VIII): anti-kT R = 1.0 with ``fastjet`` on the
 particles with pT > 0; the two leading jets in pT; the event is kept if the leading one has
 pT > 1.2 TeV (the release's trigger). Every particle of the two jets is kept, hardest first, up
-to ``num_particles`` = 279 per jet (the paper's maximum); the jet four-vector is the sum of the
-kept particles (as for the other constituent-only datasets: :mod:`.convert`), m_jj that of the
-two jets. Events are assigned at random to ``train``/``val``/``test`` (``fractions``), and the
+to ``num_particles`` = 279 per jet (the paper's maximum); the jet four-vector is the FastJet jet
+(the sum of all its particles, so a smaller ``num_particles`` does not shift m_jj; with 279 it
+is also the sum of the kept ones), m_jj that of the two jets, the multiplicity the number of
+particles kept. Events are assigned at random to ``train``/``val``/``test`` (``fractions``), and the
 three files of the event format (:mod:`omnilearn.data.events`) are written together: all three
 or none.
 """
@@ -29,7 +30,7 @@ import numpy as np
 
 from .. import atomic
 from ..data.events import EVENT_CLASSES, NUM_PARTICLES, EventWriter, dijet_mass
-from ..data.features import jet_kinematics, particle_features
+from ..data.features import particle_features
 from ..data.format import SPLITS, DataFormatError
 from .convert import (
     COMMITTING,
@@ -108,12 +109,25 @@ def dijet_events(
         out = np.zeros(shape)
         out[jet_id[sel], rank[sel]] = arr[flat[sel]]
         padded.append(out)
-    kin = jet_kinematics(*padded)
-    data = particle_features(*padded, kin["pt"], kin["eta"], kin["phi"], kin["energy"])
-    jet = np.stack([kin[k] for k in ("pt", "eta", "phi", "mass", "multiplicity")], axis=-1)
+    # the jet is the sum of *all* its particles (the FastJet jet), so m_jj does not depend on P
+    full = _kinematics(*(np.bincount(jet_id, arr[flat], minlength=len(sizes)) for arr in (px, py, pz, energy)))
+    data = particle_features(*padded, full["pt"], full["eta"], full["phi"], full["energy"])
+    full["multiplicity"] = (padded[0] > 0).sum(1).astype(np.float64)
+    jet = np.stack([full[k] for k in ("pt", "eta", "phi", "mass", "multiplicity")], axis=-1)
     jet = jet.reshape(-1, 2, 5)
     data = data.reshape((-1, 2) + data.shape[1:])
     return keep, data, jet.astype(np.float32), dijet_mass(jet).astype(np.float32)
+
+
+def _kinematics(px, py, pz, e) -> dict[str, np.ndarray]:
+    pt = np.hypot(px, py)
+    return {
+        "pt": pt,
+        "eta": np.arcsinh(np.divide(pz, pt, out=np.zeros_like(pz), where=pt > 0)),
+        "phi": np.arctan2(py, px),
+        "energy": e,
+        "mass": np.sqrt(np.clip(e**2 - px**2 - py**2 - pz**2, 0.0, None)),
+    }
 
 
 class LHCOFile(PandasFrame):
