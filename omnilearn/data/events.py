@@ -229,3 +229,41 @@ def model_inputs(
         "jet": jet.astype(np.float32),
         "mjj": scale_mjj(events["mjj"])[:, None],
     }
+
+
+def rebuild_features(diffused: np.ndarray, mask: np.ndarray, jet: np.ndarray) -> np.ndarray:
+    """All particle features ``(M, P, F)`` from generated ones, for massless particles (the LHCO
+    release's): Δη, Δφ and log(1 − pT/pT,jet) (what the generator diffuses) with the jet's
+    ``(M, 5)`` (pT, η, φ, mass, N) give pT, η, φ and E = pT cosh η, from which
+    :func:`~omnilearn.data.features.particle_features` recomputes every column relative to the
+    jet. The jet energy is that of (pT, η, mass). Rows outside ``mask`` are zero."""
+    from .features import particle_features
+
+    d = np.asarray(diffused, dtype=np.float64)
+    jet = np.asarray(jet, dtype=np.float64)
+    real = np.asarray(mask) > 0
+    col = {name: PARTICLE_FEATURES.index(name) for name in ("delta_eta", "delta_phi", "log_one_minus_pt_frac")}
+    jpt, jeta, jphi, jm = jet[:, 0], jet[:, 1], jet[:, 2], jet[:, 3]
+    frac = np.clip(1.0 - np.exp(d[..., col["log_one_minus_pt_frac"]]), 1e-6, 1.0)
+    pt = np.where(real, frac * jpt[:, None], 0.0)
+    eta = jeta[:, None] + d[..., col["delta_eta"]]
+    phi = jphi[:, None] + d[..., col["delta_phi"]]
+    jet_e = np.sqrt((jpt * np.cosh(jeta)) ** 2 + jm**2)
+    return particle_features(pt, eta, phi, pt * np.cosh(eta), jpt, jeta, jphi, jet_e)
+
+
+def sample_mjj(mjj: np.ndarray, num: int, rng: np.random.Generator, region=SIGNAL_REGION) -> np.ndarray:
+    """``num`` m_jj values from a density fitted to the signal-region values ``mjj``: a Gaussian
+    kernel density estimate (Scott's bandwidth) reflected at the region's edges, so every value
+    lies inside it. The paper only says the values follow the signal-region data."""
+    m = np.asarray(mjj, dtype=np.float64)
+    m = m[signal_region_mask(m, region)]
+    if len(m) < 2:
+        raise ValueError("need at least 2 signal-region m_jj values to fit their density")
+    h = m.std() * len(m) ** (-1 / 5)
+    x = rng.choice(m, num) + h * rng.standard_normal(num)
+    lo, hi = region
+    for _ in range(10):  # reflect until inside (once suffices unless h is comparable to the width)
+        x = np.where(x < lo, 2 * lo - x, x)
+        x = np.where(x > hi, 2 * hi - x, x)
+    return np.clip(x, np.nextafter(lo, hi), np.nextafter(hi, lo))
