@@ -390,3 +390,35 @@ def test_mjj_density_sample_stays_in_the_signal_region():
     sr = m[ev.signal_region_mask(m)]
     # a falling spectrum: more events in the lower half of the region, as in the data
     assert abs((x < 3500).mean() - (sr < 3500).mean()) < 0.03
+
+
+@pytest.mark.slow
+def test_generator_sample_and_classify_end_to_end(event_files, tmp_path):
+    from omnilearn.workflows.lhco import (
+        ClassifyConfig,
+        GeneratorConfig,
+        classify,
+        sample_signal_region,
+        train_generator,
+    )
+
+    gen = train_generator(
+        event_files, tmp_path / "gen", GeneratorConfig(epochs=1, jet_epochs=2, batch=32, model=TINY), progress=False
+    )
+    assert len(gen["val_loss"]) == 1 and gen["num_sideband_events"]["train"] > 0
+    out = sample_signal_region(
+        tmp_path / "gen", event_files, tmp_path / "sr.h5", num_events=12, steps=4, progress=False
+    )
+    assert out["num_events"] == 12
+    sampled = ev.read_events(tmp_path / "sr.h5")
+    assert ev.signal_region_mask(sampled["mjj"]).all() and not sampled["label"].any()
+    real = np.any(sampled["data"] != 0, axis=-1)
+    np.testing.assert_array_equal(real.sum(-1), sampled["jet"][..., 4])  # multiplicity = particles generated
+    assert np.isfinite(sampled["data"]).all()
+    result = classify(
+        event_files,
+        tmp_path / "cls",
+        ClassifyConfig(n_sig=2, ideal=False, template=str(tmp_path / "sr.h5"), epochs=1, batch=16, model=TINY),
+        progress=False,
+    )
+    assert result["n_template"] == 12 and not result["ideal"]
