@@ -330,7 +330,7 @@ def test_classify_end_to_end(event_files, tmp_path):
 
     from omnilearn.workflows.lhco import ClassifyConfig, classify
 
-    cfg = ClassifyConfig(n_sig=3, seed=1, epochs=2, batch=16, model=TINY)
+    cfg = ClassifyConfig(n_sig=3, seed=1, epochs=2, batch=64, model=TINY)
     result = classify(event_files, tmp_path / "run", cfg, progress=False)
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
     assert saved["max_sic"] == pytest.approx(result["max_sic"]) and np.isfinite(result["max_sic"])
@@ -393,32 +393,19 @@ def test_mjj_density_sample_stays_in_the_signal_region():
 
 
 @pytest.mark.slow
-def test_generator_sample_and_classify_end_to_end(event_files, tmp_path):
-    from omnilearn.workflows.lhco import (
-        ClassifyConfig,
-        GeneratorConfig,
-        classify,
-        sample_signal_region,
-        train_generator,
-    )
+def test_generator_train_and_sample_end_to_end(event_files, tmp_path):
+    """Sideband training and signal-region sampling on the tiny events (the generated template's
+    use in a classifier differs from the ideal one only in :func:`cwola_sets`, tested above)."""
+    from omnilearn.workflows.lhco import GeneratorConfig, sample_signal_region, train_generator
 
     gen = train_generator(
-        event_files, tmp_path / "gen", GeneratorConfig(epochs=1, jet_epochs=2, batch=32, model=TINY), progress=False
+        event_files, tmp_path / "gen", GeneratorConfig(epochs=1, jet_epochs=1, batch=64, model=TINY), progress=False
     )
     assert len(gen["val_loss"]) == 1 and gen["num_sideband_events"]["train"] > 0
-    out = sample_signal_region(
-        tmp_path / "gen", event_files, tmp_path / "sr.h5", num_events=12, steps=4, progress=False
-    )
-    assert out["num_events"] == 12
+    out = sample_signal_region(tmp_path / "gen", event_files, tmp_path / "sr.h5", num_events=8, steps=2, progress=False)
+    assert out["num_events"] == 8
     sampled = ev.read_events(tmp_path / "sr.h5")
     assert ev.signal_region_mask(sampled["mjj"]).all() and not sampled["label"].any()
     real = np.any(sampled["data"] != 0, axis=-1)
     np.testing.assert_array_equal(real.sum(-1), sampled["jet"][..., 4])  # multiplicity = particles generated
     assert np.isfinite(sampled["data"]).all()
-    result = classify(
-        event_files,
-        tmp_path / "cls",
-        ClassifyConfig(n_sig=2, ideal=False, template=str(tmp_path / "sr.h5"), epochs=1, batch=16, model=TINY),
-        progress=False,
-    )
-    assert result["n_template"] == 12 and not result["ideal"]

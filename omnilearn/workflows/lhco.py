@@ -183,6 +183,7 @@ def classify(
         epochs=cfg.epochs,
         verbose=1 if progress else 0,
         callbacks=[stop],
+        shuffle=False,  # the tf.data pipeline shuffles
     )
 
     test = _select(test, ev.signal_region_mask(test["mjj"]))
@@ -314,6 +315,7 @@ def train_generator(data_dir: str | Path, outdir: str | Path, cfg: GeneratorConf
         epochs=cfg.jet_epochs,
         verbose=0,
         callbacks=[keras.callbacks.EarlyStopping(patience=cfg.jet_epochs, restore_best_weights=True)],
+        shuffle=False,  # the tf.data pipeline shuffles
     )
     jet_meta = {"config": jet_model.get_config(), "classes": ["mjj"], "mean": mean.tolist(), "std": std.tolist()}
 
@@ -351,6 +353,7 @@ def train_generator(data_dir: str | Path, outdir: str | Path, cfg: GeneratorConf
         epochs=cfg.epochs,
         verbose=1 if progress else 0,
         callbacks=[keras.callbacks.EarlyStopping(patience=cfg.epochs, restore_best_weights=True)],
+        shuffle=False,  # the tf.data pipeline shuffles
     )
     val_loss = [float(x) for x in hist.history["val_loss"]]
     model.save_checkpoint(
