@@ -409,3 +409,27 @@ def test_generator_train_and_sample_end_to_end(event_files, tmp_path):
     real = np.any(sampled["data"] != 0, axis=-1)
     np.testing.assert_array_equal(real.sum(-1), sampled["jet"][..., 4])  # multiplicity = particles generated
     assert np.isfinite(sampled["data"]).all()
+
+
+def test_summary_over_seeds_and_plots(tmp_path):
+    import json
+
+    from omnilearn.workflows.lhco import classify_dir, evaluate, summarize
+
+    sics = {(100, 1): 1.0, (100, 2): 3.0, (100, 3): 2.0, (300, 1): 5.0}
+    for (n_sig, seed), sic in sics.items():
+        out = classify_dir(tmp_path / "runs", True, False, n_sig, seed)
+        out.mkdir(parents=True)
+        result = {"n_sig": n_sig, "max_sic": sic, "initial_significance": n_sig / 30, "seconds": 10.0}
+        (out / "results.json").write_text(json.dumps(result))
+    summary = summarize(tmp_path / "runs")
+    assert list(summary) == ["ideal_scratch"]
+    rows = summary["ideal_scratch"]
+    assert rows["n_sig"] == [100, 300] and rows["median"] == [2.0, 5.0] and rows["n"] == [3, 1]
+    assert rows["low"][0] == pytest.approx(1.32) and rows["high"][0] == pytest.approx(2.68)
+    written = evaluate(tmp_path / "runs", tmp_path / "no_data", tmp_path / "plots")
+    assert (tmp_path / "plots" / "lhco_max_sic.png").stat().st_size > 0
+    assert json.loads((tmp_path / "plots" / "lhco_sic.json").read_text()) == summary
+    assert len(written["plots"]) == 1
+    with pytest.raises(OmniLearnError, match="no classification results"):
+        evaluate(tmp_path / "empty", tmp_path, tmp_path / "plots2")
