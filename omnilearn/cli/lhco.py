@@ -73,7 +73,9 @@ def _training(p: argparse.ArgumentParser, epochs: int, lr: float, batch: int) ->
     p.add_argument("--lr", type=positive_float, default=lr, help="head learning rate (body x0.1 when fine-tuning)")
     p.add_argument("--wd", type=nonnegative_float, default=0.0, help="LION weight decay")
     p.add_argument("--fine_tune", action="store_true", help="start from --pretrained")
-    p.add_argument("--pretrained", default=None, help="OmniLearn checkpoint (default <runs_dir>/../pretrain/best)")
+    p.add_argument(
+        "--pretrained", default=None, help="OmniLearn checkpoint to fine-tune (default runs/quickstart/pretrain/best)"
+    )
     p.add_argument("--no_progress", dest="progress", action="store_false", help="no progress output")
 
 
