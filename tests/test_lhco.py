@@ -433,3 +433,13 @@ def test_summary_over_seeds_and_plots(tmp_path):
     assert len(written["plots"]) == 1
     with pytest.raises(OmniLearnError, match="no classification results"):
         evaluate(tmp_path / "empty", tmp_path, tmp_path / "plots2")
+
+
+def test_fewer_particles_cap_the_multiplicity_the_models_see(event_files):
+    from omnilearn.workflows.lhco import _load
+
+    full = ev.read_events(event_files / "train.h5")
+    cut = _load(event_files / "train.h5", 5)
+    assert cut["data"].shape[2] == 5
+    np.testing.assert_array_equal(cut["jet"][..., 4], np.minimum(full["jet"][..., 4], 5))
+    np.testing.assert_array_equal(cut["jet"][..., :4], full["jet"][..., :4])

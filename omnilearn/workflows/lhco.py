@@ -75,7 +75,10 @@ def _load(path: Path, num_particles: int | None) -> dict[str, np.ndarray]:
         raise OmniLearnError(f"{path}: no such event file (convert or generate the LHCO events first)")
     events = ev.read_events(path)
     if num_particles is not None:
+        # the multiplicity stays the number of particles the model sees, as in the files: else
+        # a generated template (at most P particles) would differ from the data by it alone
         events["data"] = events["data"][:, :, :num_particles]
+        events["jet"][..., 4] = np.minimum(events["jet"][..., 4], num_particles)
     return events
 
 
