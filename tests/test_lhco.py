@@ -410,6 +410,8 @@ def test_generator_train_and_sample_end_to_end(event_files, tmp_path):
     assert ev.signal_region_mask(sampled["mjj"]).all() and not sampled["label"].any()
     real = np.any(sampled["data"] != 0, axis=-1)
     np.testing.assert_array_equal(real.sum(-1), sampled["jet"][..., 4])  # multiplicity = particles generated
+    log_pt = np.where(real, sampled["data"][..., 2], -1e9)
+    assert (np.diff(log_pt, axis=-1) <= 0).all() and (real[..., :-1] >= real[..., 1:]).all()  # hardest first
     assert np.isfinite(sampled["data"]).all()
 
 

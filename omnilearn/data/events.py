@@ -215,7 +215,7 @@ def model_inputs(
     """The two-jet model's inputs of ``events`` (a dict as :func:`read_events` returns):
     ``particles`` (N,2,P,F) normalised with zero padding, ``mask`` (N,2,P), ``jet`` (N,2,4)
     normalised unified jets and ``mjj`` (N,1) scaled. Particles with pT ≤ ``min_particle_pt``
-    are masked out (they are the softest, so the real ones stay in front)."""
+    are masked out (the models take a mask with holes, so the order does not matter)."""
     data = np.asarray(events["data"], dtype=np.float32)
     real = np.any(data != 0, axis=-1)
     if min_particle_pt > 0:
