@@ -545,6 +545,8 @@ def evaluate(runs_dir: str | Path, data_dir: str | Path, plot_dir: str | Path) -
             test = ev.read_events(Path(data_dir) / "test.h5")
             true = _select(test, ev.signal_region_mask(test["mjj"]) & (test["label"] == 0))
             gen = ev.read_events(gdir / SAMPLE_FILE)
+            # the generator saw at most P particles per jet: compare multiplicities capped alike
+            true["jet"][..., 4] = np.minimum(true["jet"][..., 4], gen["data"].shape[2])
             path = plot_dir / f"lhco_{start_name(fine_tuned)}_distributions.png"
             written.append(
                 str(plotting.plot_event_distributions(_observables(true), _observables(gen), path, gdir.name))
