@@ -447,3 +447,18 @@ def test_fewer_particles_cap_the_multiplicity_the_models_see(event_files):
     assert cut["data"].shape[2] == 5
     np.testing.assert_array_equal(cut["jet"][..., 4], np.minimum(full["jet"][..., 4], 5))
     np.testing.assert_array_equal(cut["jet"][..., :4], full["jet"][..., :4])
+
+
+def test_preprocess_command(tmp_path, release, capsys):
+    from omnilearn.cli import main
+
+    out = tmp_path / "out"
+    argv = ["preprocess", "--dataset", "lhco", "--input", str(release[0]), "--outdir", str(out), "--quiet"]
+    assert main([*argv, "--max_jets", "20"]) == 0
+    counts = [ev.count_events(out / f"{s}.h5") for s in ("train", "val", "test")]
+    assert 0 < sum(counts) <= 20
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"junk")
+    assert main(["preprocess", "--dataset", "lhco", "--input", str(bad), "--outdir", str(tmp_path / "o2")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a readable HDF5 file" in err[0] and not (tmp_path / "o2").exists()

@@ -229,7 +229,7 @@ def preprocess(
     input: str | os.PathLike,
     outdir: str | os.PathLike,
     *,
-    max_events: int | None = None,
+    max_jets: int | None = None,
     num_particles: int = NUM_PARTICLES,
     fractions: Sequence[float] = FRACTIONS,
     min_leading_pt: float = MIN_LEADING_PT,
@@ -238,13 +238,14 @@ def preprocess(
     progress: bool = True,
 ) -> PreprocessResult:
     """Convert the R&D file (or a directory holding :data:`FILE_NAME`) into
-    ``outdir/{train,val,test}.h5`` event files; ``max_events`` caps the events read."""
+    ``outdir/{train,val,test}.h5`` event files; ``max_jets`` caps the events read (the name all
+    converters share)."""
     input = Path(input)
     if input.is_dir():
         input = input / FILE_NAME
     require(input.is_file(), input, "no such file (the LHCO R&D events_anomalydetection_v2.h5 expected)")
     frame = LHCOFile(input)
-    total = frame.num_rows if max_events is None else min(frame.num_rows, max_events)
+    total = frame.num_rows if max_jets is None else min(frame.num_rows, max_jets)
     rejected = [0]
 
     def blocks() -> Iterator[Block]:
