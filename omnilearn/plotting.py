@@ -166,3 +166,53 @@ def plot_distributions(
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_max_sic(curves: Mapping[str, Mapping[str, list[float]]], path: str | os.PathLike, title: str = "") -> Path:
+    """Max SIC vs injected signal events (paper Figs. 10–11): ``curves``: label → {``n_sig``,
+    ``median``, ``low``, ``high``} (the 16–84 % band over seeds is shaded)."""
+    _style()
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for label, c in curves.items():
+        line = ax.plot(c["n_sig"], c["median"], marker="o", lw=2, label=label)[0]
+        ax.fill_between(c["n_sig"], c["low"], c["high"], color=line.get_color(), alpha=0.2)
+    ax.axhline(1.0, color="gray", lw=1, ls="--")
+    ax.set_xlabel("injected signal events")
+    ax.set_ylabel(r"max SIC ($\epsilon_B > 10^{-4}$)")
+    ax.legend()
+    ax.set_title(title, fontsize=14)
+    return _save(fig, path)
+
+
+def plot_event_distributions(
+    truth: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """Generated vs true signal-region background, with ratio panels: ``truth`` and
+    ``generated`` map observable name → values (e.g. m_j1, m_j2, multiplicities, m_jj)."""
+    _style()
+    names = list(truth)
+    fig = plt.figure(figsize=(4.2 * len(names), 5))
+    grid = fig.add_gridspec(2, len(names), height_ratios=[3, 1], hspace=0.08, wspace=0.3)
+    for c, name in enumerate(names):
+        both = np.concatenate([truth[name], generated[name]])
+        bins = np.linspace(np.quantile(both, 0.005), np.quantile(both, 0.995) + 1e-6, 31)
+        top, bottom = fig.add_subplot(grid[0, c]), fig.add_subplot(grid[1, c])
+        ref, ref_err = _hist(truth[name], bins)
+        gen, gen_err = _hist(generated[name], bins)
+        top.stairs(ref, bins, fill=True, alpha=0.3, color="gray", label="true background")
+        top.stairs(gen, bins, lw=1.5, label="generated")
+        centers = 0.5 * (bins[1:] + bins[:-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(ref > 0, gen / ref, np.nan)
+            err = np.where(ref > 0, np.hypot(gen_err / ref, ref_err * gen / ref**2), np.nan)
+        bottom.errorbar(centers, ratio, yerr=err, fmt=".", ms=3, lw=0.8)
+        bottom.axhline(1.0, color="gray", lw=0.8)
+        bottom.set_ylim(0.5, 1.5)
+        bottom.set_xlabel(name)
+        top.tick_params(labelbottom=False)
+        if c == 0:
+            top.legend(fontsize=8)
+            bottom.set_ylabel("gen / true")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)

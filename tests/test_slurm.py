@@ -40,6 +40,8 @@ def _dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
         "PLOTS_DIR",
         "SAMPLE_ARGS",
         "FROM_SCRATCH",
+        "N_SIG",
+        "SEEDS",
     ):
         clean.pop(name, None)
     out = subprocess.run(
@@ -80,7 +82,7 @@ def _commands(lines: list[list[str]]) -> list[str]:
 
 
 def test_templates_exist():
-    assert {p.name for p in TEMPLATES} >= {"pretrain.sh", "finetune.sh", "jetnet.sh", "common.sh"}
+    assert {p.name for p in TEMPLATES} >= {"pretrain.sh", "finetune.sh", "jetnet.sh", "lhco.sh", "common.sh"}
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
@@ -266,3 +268,24 @@ def test_usr1_before_the_time_limit_requeues_the_job(tmp_path, restarts, requeue
     calls = log.read_text().splitlines()
     assert calls[0].startswith("srun -N 1 ") and " -m omnilearn train " in calls[0]
     assert ("scontrol requeue 4242" in calls) is requeued
+
+
+def test_lhco_dry_run_trains_samples_classifies_and_evaluates(tmp_path):
+    lines = _dry_run("lhco.sh", "--epochs", "3", N_SIG="300 1000", SEEDS="1 2", PLOTS_DIR=str(tmp_path))
+    assert _command(lines, "sbatch")[-2:] == ["--epochs", "3"]
+    commands = _commands(lines)
+    assert commands == ["lhco-train", "lhco-sample"] + ["lhco-classify"] * 8 + ["lhco-evaluate"]
+    srun = [_omnilearn(line) for line in lines if line[0] == "srun"]
+    train, sample, classify, evaluate = srun[0], srun[1], srun[2:-1], srun[-1]
+    assert "--fine_tune" in train and _flag(train, "--pretrained") == str(ROOT / "runs" / "pretrain" / "best")
+    assert _flag(train, "--runs_dir") == str(ROOT / "runs" / "lhco") and _flag(train, "--epochs") == "3"
+    assert _flag(sample, "--run") == "omnilearn"
+    runs = {(_flag(c, "--n_sig"), _flag(c, "--seed"), "--ideal" in c) for c in classify}
+    assert runs == {(n, s, i) for n in ("300", "1000") for s in ("1", "2") for i in (True, False)}
+    template = str(ROOT / "runs" / "lhco" / "lhco_generator_omnilearn" / "signal_region.h5")
+    assert all(_flag(c, "--template") == template and "--fine_tune" in c for c in classify)
+    assert _flag(evaluate, "--plot_dir") == str(tmp_path)
+    scratch = [
+        _omnilearn(line) for line in _dry_run("lhco.sh", FROM_SCRATCH="1", N_SIG="300", SEEDS="1") if line[0] == "srun"
+    ]
+    assert not any("--fine_tune" in c for c in scratch) and _flag(scratch[1], "--run") == "scratch"

@@ -21,6 +21,9 @@ Commands::
                                            then docs/results.md from plots/ (--page_only: the page alone)
     omnilearn pythia-tasks --tasks top qg  top and q/g on Pythia jets in the released formats, fine-tuned vs scratch
     omnilearn summary                      parameter counts of the body and the heads
+    omnilearn lhco-generate | lhco-train | lhco-sample | lhco-classify | lhco-evaluate
+                                           anomaly detection (Sec. VIII): events, sideband generator,
+                                           SR template, CWoLa classifiers (--n_sig, --ideal, --seed), SIC
     omnilearn import-upstream WEIGHTS.h5 --out DIR [--ema]    the authors' released weights → a
                                            checkpoint that --pretrained DIR fine-tunes from
 
@@ -60,6 +63,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("evaluate", "paper-style tables and plots of the evaluated tasks, and docs/results.md"),
     "pythia-tasks": ("workflows", "top tagging and q/g on Pythia jets in the released formats"),
     "summary": ("workflows", "parameter counts of the body and of each head"),
+    "lhco-generate": ("lhco", "LHCO-like dijet events (QCD + W' -> X Y) with Pythia 8, two-jet event files"),
+    "lhco-train": ("lhco", "train the LHCO background generator on the sidebands"),
+    "lhco-sample": ("lhco", "generate signal-region background events with a trained LHCO generator"),
+    "lhco-classify": ("lhco", "one CWoLa classifier (--n_sig, --ideal, --seed) and its max SIC"),
+    "lhco-evaluate": ("lhco", "max SIC vs injected signal over seeds, generator losses and distributions"),
     "import-upstream": ("upstream", "the authors' released PET weights → a checkpoint directory for --pretrained"),
 }
 

@@ -187,3 +187,12 @@ class JetNet150(JetNet30):
     """JetNet150: the same classes with up to 150 particles (Table VII)."""
 
     converter_options = MappingProxyType({"num_particles": 150})
+
+
+@register("lhco")
+class LHCO(Dataset):
+    """LHC Olympics 2020 R&D (anomaly detection, Sec. VIII): QCD dijets and a W′ → X Y → (qq)(qq)
+    signal, in the two-jet **event** format of :mod:`omnilearn.data.events` (not the per-jet one)."""
+
+    classes = ("background", "signal")
+    converter = "omnilearn.datasets.lhco"
