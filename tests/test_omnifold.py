@@ -1,0 +1,120 @@
+"""OmniFold: the weight algebra, a closure test on a toy with a known likelihood ratio, resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omnilearn.workflows import omnifold as of
+
+
+class TwoShards(of.Collective):
+    """Worker ``rank`` of 2, whose partner holds ``other``: sums add the partner's share."""
+
+    def __init__(self, rank: int, other: np.ndarray):
+        self.rank, self.size, self.other = rank, 2, np.asarray(other, dtype=np.float64)
+
+    def sum(self, value):
+        value = np.asarray(value, dtype=np.float64)
+        partner = {1: [self.other.size], 2: [self.other.sum(), self.other.size]}[value.size]
+        return value + np.asarray(partner)
+
+
+def test_normalize_divides_by_the_global_mean_not_the_mean_of_means():
+    a, b = np.array([1.0, 1.0, 1.0, 1.0]), np.array([4.0])  # unequal shards, unequal means
+    whole = of.normalize(np.concatenate([a, b]))
+    np.testing.assert_allclose(whole.mean(), 1.0)
+    split = np.concatenate([of.normalize(a, TwoShards(0, b)), of.normalize(b, TwoShards(1, a))])
+    np.testing.assert_allclose(split, whole)
+    # what an element-wise average of per-worker means would give: different, so this can fail
+    mean_of_means = (a.mean() + b.mean()) / 2
+    assert not np.allclose(np.concatenate([a, b]) / mean_of_means, whole)
+
+
+def test_normalize_rejects_empty_or_zero_weights():
+    with pytest.raises(ValueError, match="cannot normalise"):
+        of.normalize(np.zeros(3))
+
+
+def test_likelihood_ratio_clips_outputs_and_ratios():
+    r = of.likelihood_ratio(np.array([0.5, 0.75, 1.0, 0.0]), eps=1e-3, clip=10.0)
+    np.testing.assert_allclose(r[:2], [1.0, 3.0])
+    assert r[2] == 10.0 and 0 < r[3] < 2e-3
+
+
+def test_shards_cover_all_events_once():
+    parts = [of.shard(11, r, 3) for r in range(3)]
+    assert [p.start for p in parts] == [0, 4, 7] and parts[-1].stop == 11
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    toy = of.GaussianToy()
+    arrays = of.gaussian_toy(40000, toy, seed=3)
+    trainer = of.LogisticSteps()
+    out = tmp_path_factory.mktemp("toy")
+    weights = of.omnifold(
+        arrays["mc_gen"], arrays["mc_sim"], arrays["data_sim"], trainer, out, of.OmniFoldConfig(num_iter=4), log=None
+    )
+    return toy, arrays, trainer, weights, out
+
+
+def test_step1_learns_the_known_detector_likelihood_ratio(toy_run):
+    toy, arrays, _, weights, _ = toy_run
+    x = arrays["mc_sim"][:, 0]
+    truth = toy.detector_ratio(x)
+    truth /= truth.mean()
+    central = np.abs(x) < 2  # where both samples have events
+    np.testing.assert_allclose(weights["pull_0"][central], truth[central], rtol=0.02)
+
+
+def test_unfolding_converges_to_the_particle_level_truth(toy_run):
+    toy, arrays, _, weights, _ = toy_run
+    z = arrays["mc_gen"][:, 0]
+    truth = toy.particle_ratio(z)
+    truth /= truth.mean()
+    central = np.abs(z) < 2
+    first, last = weights["push_0"], weights["push_3"]
+    err = [np.abs(w[central] / truth[central] - 1).max() for w in (first, last)]
+    assert err[1] < 0.03 and err[1] < err[0]  # iterating removes the detector's bias
+    np.testing.assert_allclose(np.average(z, weights=last), toy.mu_data, atol=0.03)
+    assert abs(np.average(z, weights=first) - toy.mu_data) > 0.05  # one iteration is not enough
+
+
+class Killed(RuntimeError):
+    pass
+
+
+class DiesOnce(of.LogisticSteps):
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def train(self, step, iteration, x, y, w, outdir):
+        if (iteration, step) == self.at:
+            self.at = None
+            raise Killed
+        super().train(step, iteration, x, y, w, outdir)
+
+
+def test_a_killed_run_resumes_at_its_step_with_the_same_result(toy_run, tmp_path):
+    _, arrays, _, reference, _ = toy_run
+    args = (arrays["mc_gen"], arrays["mc_sim"], arrays["data_sim"])
+    cfg = of.OmniFoldConfig(num_iter=4)
+    trainer = DiesOnce(at=(2, 2))
+    with pytest.raises(Killed):
+        of.omnifold(*args, trainer, tmp_path, cfg, log=None)
+    done, _ = of.read_state(tmp_path)
+    assert done[-1] == [2, 1]
+    trainer = of.LogisticSteps()
+    weights = of.omnifold(*args, trainer, tmp_path, cfg, log=None)
+    assert trainer.trained == [(2, 2), (3, 1), (3, 2)]  # nothing finished is trained again
+    assert sorted(weights) == sorted(reference)
+    for k in reference:
+        np.testing.assert_allclose(weights[k], reference[k], rtol=1e-6)
+
+
+def test_unpaired_mc_is_one_clear_error(tmp_path):
+    x = np.zeros((5, 1))
+    with pytest.raises(ValueError, match="paired"):
+        of.omnifold(x, x[:4], x, of.LogisticSteps(), tmp_path, log=None)
