@@ -24,7 +24,7 @@ from .evaluation.tasks import (
     published_path,
     pythia_sample_task,
 )
-from .paper import TABLE_I, TABLE_II, TABLE_VI, TABLE_VII, PaperTable, header
+from .paper import TABLE_I, TABLE_II, TABLE_IX, TABLE_VI, TABLE_VII, TABLE_VIII, PaperTable, header
 
 #: Fewest decimals per metric (the paper's usual precision); more when the uncertainty needs them.
 _MIN_DECIMALS = {"accuracy": 3, "auc": 4}
@@ -101,6 +101,36 @@ def markdown_table(task: ClassificationTask, results: Mapping[str, Mapping], hea
 
     out += ["", *_footnotes(task, results)]
     return "\n".join(out) + "\n"
+
+
+def _delta(value: float, std: float) -> str:
+    """Δ × 10³ ± toys, to the leading digit of the ±."""
+    decimals = min(max(-math.floor(math.log10(std)), 0), 4) if std > 0 and math.isfinite(std) else 3
+    return f"{value:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def omnifold_tables(results: Mapping, labels: Mapping[str, str]) -> str:
+    """Tables VIII (reweighting) and IX (unfolding) as the paper prints them (observables as
+    rows), with our measured columns (``labels``: weights name → column title) beside the
+    published ones. ``results``: the JSON of :func:`omnilearn.workflows.omnifold_run.evaluate`."""
+    out = []
+    for key, table, caption in (
+        ("reweighting", TABLE_VIII, "reweighting: iteration 0, step 1, detector level"),
+        ("unfolding", TABLE_IX, "unfolding: last iteration, step 2, particle level"),
+    ):
+        section = results[key]["observables"]
+        ours = [name for name in labels if name in next(iter(section.values()))["delta"]]
+        out.append(f"**{table.name}** ({caption}): triangular discriminator × 10³, ± from {results[key]['toys']} toys")
+        out.append("")
+        out.append(
+            _line(["Observable", *(f"{labels[n]} (ours)" for n in ours), *(f"{r.model} (paper)" for r in table.rows)])
+        )
+        out.append(_line(["---"] * (1 + len(ours) + len(table.rows))))
+        for column, head in zip(table.columns, table.headers):
+            measured = [_delta(*section[column]["delta"][n]) for n in ours]
+            out.append(_line([head, *measured, *(table.text(r, column) or "-" for r in table.rows)]))
+        out.append("")
+    return "\n".join(out)
 
 
 def _footnotes(task: ClassificationTask, results: Mapping[str, Mapping]) -> list[str]:

@@ -118,3 +118,54 @@ def test_unpaired_mc_is_one_clear_error(tmp_path):
     x = np.zeros((5, 1))
     with pytest.raises(ValueError, match="paired"):
         of.omnifold(x, x[:4], x, of.LogisticSteps(), tmp_path, log=None)
+
+
+# -- evaluation -----------------------------------------------------------------------------
+def test_triangular_discriminator_known_values():
+    from omnilearn.evaluation.unfolding import triangular_discriminator as delta
+
+    assert delta([1, 2, 3], [2, 4, 6]) == 0.0  # normalised first: same shape
+    assert delta([1, 0], [0, 1]) == pytest.approx(1.0)  # disjoint: ½ (1 + 1)
+    # p = (0.5, 0.5), q = (0.25, 0.75): ½ (0.0625/0.75 + 0.0625/1.25)
+    assert delta([1, 1], [1, 3]) == pytest.approx(0.5 * (0.0625 / 0.75 + 0.0625 / 1.25))
+
+
+def test_histogram_keeps_overflow_and_toys_shrink_with_statistics():
+    from omnilearn.evaluation.unfolding import discriminator_with_toys, histogram
+
+    h, err = histogram(np.array([-5.0, 0.5, 1.5, 99.0]), None, np.array([0.0, 1.0, 2.0]))
+    np.testing.assert_allclose(h, [0.5, 0.5])  # under- and overflow land in the edge bins
+    np.testing.assert_allclose(err, [np.sqrt(2) / 4] * 2)
+    rng = np.random.default_rng(0)
+    bins = np.linspace(-3, 3, 21)
+    truth, _ = histogram(rng.normal(size=100000), None, bins)
+    spreads = []
+    for n in (1000, 100000):
+        h, err = histogram(rng.normal(0.1, 1, n), None, bins)
+        value, spread = discriminator_with_toys(h, err, truth, toys=100)
+        assert value > 0 and spread > 0
+        spreads.append(spread)
+    assert spreads[1] < spreads[0] / 3
+
+
+def test_compare_reports_every_observable_and_reweighting_helps():
+    from omnilearn.data.paired import OBSERVABLES
+    from omnilearn.evaluation.unfolding import BINNING, compare
+
+    toy = of.GaussianToy(mu_data=0.3)
+    rng = np.random.default_rng(1)
+    lo, hi = (np.array([BINNING[o][k] for o in OBSERVABLES]) for k in (0, 1))
+
+    def sample(mu):  # Gaussians of width 1/8 of each observable's range, inside it
+        z = rng.normal(mu, 1, (20000, len(OBSERVABLES)))
+        return lo + (hi - lo) * (0.5 + z / 8), z
+
+    mc, z = sample(toy.mu_mc)
+    data, _ = sample(toy.mu_data)
+    ratio = toy.particle_ratio(z[:, 0])
+    out = compare(mc, data, {"mc": None, "exact": ratio}, toys=10)
+    assert list(out["observables"]) == list(OBSERVABLES)
+    mass = out["observables"]["mass"]["delta"]
+    assert mass["exact"][0] < mass["mc"][0] / 5  # the exact weights fix the first column only
+    width = out["observables"]["width"]["delta"]  # independent of the weights' column: unchanged
+    assert width["exact"][0] > width["mc"][0] / 2 and width["mc"][1] > 0

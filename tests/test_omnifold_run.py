@@ -84,3 +84,19 @@ def test_rerun_resumes_without_training_and_test_split_weights(tiny_run):
     test = omnifold_run.apply_to_split(tmp / "run", tmp / "data")
     assert sorted(test) == ["reweighted", "unfolded"]
     assert all(w.shape == (96,) and w.mean() == pytest.approx(1.0) for w in test.values())
+
+
+@pytest.mark.slow
+def test_evaluate_writes_results_figures_and_the_papers_tables(tiny_run):
+    from omnilearn.workflows import omnifold_run
+
+    tmp, settings, _, _ = tiny_run
+    plots = tmp / "plots"
+    results = omnifold_run.evaluate({"omnilearn": settings.outdir}, settings.data_dir, plots, toys=5)
+    for key in ("reweighting", "unfolding"):
+        delta = results[key]["observables"]["mass"]["delta"]
+        assert sorted(delta) == ["mc", "omnilearn"] and all(np.isfinite(v).all() for v in delta.values())
+    for suffix in (".json", "_reweighted.png", "_unfolded.png", "_losses.png", "_table.md"):
+        assert (plots / f"omnifold_pythia{suffix}").stat().st_size > 0
+    table = (plots / "omnifold_pythia_table.md").read_text()
+    assert "Table VIII" in table and "Table IX" in table and "0.027 ± 0.008" in table and "OmniLearn (ours)" in table
