@@ -7,20 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from omnilearn.config import ModelConfig, TrainConfig
 from omnilearn.data.paired import OBSERVABLES, SAMPLES, PairedWriter, paired_path
 
-TINY = dict(
-    projection_dim=16,
-    num_layers=1,
-    num_heads=2,
-    K=3,
-    num_class_layers=1,
-    num_gen_layers=1,
-    num_fourier=16,
-    feature_drop=0.0,
-    ema=0.0,
-)
 P = 8
 
 
@@ -41,22 +29,34 @@ def write_tiny(directory, n=96, seed=0):
                 w.append(*levels)
 
 
+TINY_FLAGS = ["--projection_dim", "16", "--num_layers", "1", "--num_heads", "2", "--K", "3"]
+TINY_FLAGS += ["--num_class_layers", "1", "--num_gen_layers", "1", "--ema", "0"]
+
+
+def omnifold_cli(tmp, *extra):
+    from omnilearn.cli import main
+
+    argv = ["omnifold", "--data_dir", str(tmp / "data"), "--runs_dir", str(tmp / "runs"), "--num_iter", "2"]
+    argv += ["--batch", "32", "--epoch", "1", "--warm_epoch", "1", "--no_jit", "--seed", "3", *TINY_FLAGS, *extra]
+    assert main(argv) == 0
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    from omnilearn.workflows import omnifold_run
+    """`omnilearn omnifold` (from scratch) on tiny paired files, as a user runs it."""
+    from omnilearn.workflows.omnifold import read_state
 
     tmp = tmp_path_factory.mktemp("of")
-    write_tiny(tmp / "data")
-    settings = omnifold_run.RunSettings(data_dir=str(tmp / "data"), outdir=str(tmp / "run"), num_iter=2, seed=3)
-    cfg = TrainConfig(mode="classifier", batch=32, epoch=1, warm_epoch=1, stop_epoch=3, wd=0.1, jit_compile=False)
-    weights = omnifold_run.run(settings, ModelConfig(**TINY), cfg)
-    return tmp, settings, cfg, weights
+    write_tiny(tmp / "data" / "omnifold_pythia")
+    omnifold_cli(tmp)
+    run = tmp / "runs" / "omnifold_pythia_scratch"
+    _, weights = read_state(run)
+    return tmp, run, weights
 
 
 @pytest.mark.slow
 def test_run_writes_a_checkpoint_per_iteration_and_step(tiny_run):
-    tmp, _, _, weights = tiny_run
-    run = tmp / "run"
+    tmp, run, weights = tiny_run
     assert sorted(weights) == ["pull_0", "pull_1", "push_0", "push_1"]
     for w in weights.values():
         assert w.shape == (96,) and np.isfinite(w).all() and w.mean() == pytest.approx(1.0)
@@ -74,29 +74,35 @@ def test_run_writes_a_checkpoint_per_iteration_and_step(tiny_run):
 @pytest.mark.slow
 def test_rerun_resumes_without_training_and_test_split_weights(tiny_run):
     from omnilearn.workflows import omnifold_run
+    from omnilearn.workflows.omnifold import read_state
 
-    tmp, settings, cfg, weights = tiny_run
-    before = (tmp / "run" / "iter1_step2" / "history.csv").read_text()
-    again = omnifold_run.run(settings, ModelConfig(**TINY), cfg)
-    assert (tmp / "run" / "iter1_step2" / "history.csv").read_text() == before
+    tmp, run, weights = tiny_run
+    before = (run / "iter1_step2" / "history.csv").read_text()
+    omnifold_cli(tmp)
+    assert (run / "iter1_step2" / "history.csv").read_text() == before
+    _, again = read_state(run)
     for k in weights:
         np.testing.assert_array_equal(again[k], weights[k])
-    test = omnifold_run.apply_to_split(tmp / "run", tmp / "data")
+    test = omnifold_run.apply_to_split(run, tmp / "data" / "omnifold_pythia")
     assert sorted(test) == ["reweighted", "unfolded"]
     assert all(w.shape == (96,) and w.mean() == pytest.approx(1.0) for w in test.values())
 
 
 @pytest.mark.slow
 def test_evaluate_writes_results_figures_and_the_papers_tables(tiny_run):
-    from omnilearn.workflows import omnifold_run
+    from omnilearn.cli import main
 
-    tmp, settings, _, _ = tiny_run
+    tmp, _, _ = tiny_run
     plots = tmp / "plots"
-    results = omnifold_run.evaluate({"omnilearn": settings.outdir}, settings.data_dir, plots, toys=5)
+    argv = ["omnifold-evaluate", "--data_dir", str(tmp / "data"), "--runs_dir", str(tmp / "runs"), "--runs", "scratch"]
+    assert main([*argv, "--plot_dir", str(plots), "--toys", "5"]) == 0
+    results = json.loads((plots / "omnifold_pythia.json").read_text())
     for key in ("reweighting", "unfolding"):
         delta = results[key]["observables"]["mass"]["delta"]
-        assert sorted(delta) == ["mc", "omnilearn"] and all(np.isfinite(v).all() for v in delta.values())
+        assert sorted(delta) == ["mc", "scratch"] and all(np.isfinite(v).all() for v in delta.values())
     for suffix in (".json", "_reweighted.png", "_unfolded.png", "_losses.png", "_table.md"):
         assert (plots / f"omnifold_pythia{suffix}").stat().st_size > 0
     table = (plots / "omnifold_pythia_table.md").read_text()
-    assert "Table VIII" in table and "Table IX" in table and "0.027 ± 0.008" in table and "OmniLearn (ours)" in table
+    assert (
+        "Table VIII" in table and "Table IX" in table and "0.027 ± 0.008" in table and "PET classifier (ours)" in table
+    )
