@@ -270,10 +270,14 @@ class GaussianToy:
 
 class LogisticSteps:
     """Two weighted logistic regressions on (x, x²) (Newton's method): for Gaussians the exact
-    log likelihood ratio is in this family, so a closure test measures the loop, not the model."""
+    log likelihood ratio is in this family, so a closure test measures the loop, not the model.
 
-    def __init__(self, iterations: int = 25, l2: float = 1e-6):
+    With a ``collective`` the gradient and Hessian are summed over the workers, so N workers
+    take exactly the steps of one process holding all events (only rank 0 writes)."""
+
+    def __init__(self, iterations: int = 25, l2: float = 1e-6, collective: Collective | None = None):
         self.iterations, self.l2 = iterations, l2
+        self.collective = collective or Collective()
         self.coef: dict[int, np.ndarray] = {}
         self.trained: list[tuple[int, int]] = []
 
@@ -287,13 +291,17 @@ class LogisticSteps:
         beta = self.coef.get(step, np.zeros(a.shape[1]))  # persistent: starts where it ended
         for _ in range(self.iterations):
             p = 1.0 / (1.0 + np.exp(-a @ beta))
-            grad = a.T @ (w * (p - y)) + self.l2 * beta
-            hess = (a * (w * p * (1 - p))[:, None]).T @ a + self.l2 * np.eye(a.shape[1])
+            k = a.shape[1]
+            both = self.collective.sum(
+                np.concatenate([a.T @ (w * (p - y)), ((a * (w * p * (1 - p))[:, None]).T @ a).ravel()])
+            )
+            grad, hess = both[:k] + self.l2 * beta, both[k:].reshape(k, k) + self.l2 * np.eye(k)
             beta = beta - np.linalg.solve(hess, grad)
         self.coef[step] = beta
         self.trained.append((iteration, step))
-        Path(outdir).mkdir(parents=True, exist_ok=True)
-        np.save(Path(outdir) / "coef.npy", beta)
+        if self.collective.rank == 0:
+            Path(outdir).mkdir(parents=True, exist_ok=True)
+            np.save(Path(outdir) / "coef.npy", beta)
 
     def restore(self, step, iteration, outdir) -> None:
         self.coef[step] = np.load(Path(outdir) / "coef.npy")
