@@ -169,3 +169,39 @@ def test_compare_reports_every_observable_and_reweighting_helps():
     assert mass["exact"][0] < mass["mc"][0] / 5  # the exact weights fix the first column only
     width = out["observables"]["width"]["delta"]  # independent of the weights' column: unchanged
     assert width["exact"][0] > width["mc"][0] / 2 and width["mc"][1] > 0
+
+
+def test_input_statistics_are_summed_over_workers():
+    from omnilearn.data.paired import Level
+    from omnilearn.workflows.omnifold_run import statistics
+
+    rng = np.random.default_rng(2)
+    levels = []
+    for n in (30, 7):  # two workers' shards of unequal size
+        mask = rng.random((n, 5)) < 0.7
+        levels.append(
+            Level(rng.normal(2, 3, (n, 5, 13)) * mask[..., None], rng.normal(100, 9, (n, 4)), np.zeros((n, 6)))
+        )
+
+    class Partner(of.Collective):
+        """Worker 0 of 2: sums add worker 1's running sums (in the order statistics() sends them)."""
+
+        def __init__(self, other):
+            self.other = other
+
+        def sum(self, value):
+            from omnilearn.data.format import RunningStats
+
+            s = RunningStats(13)
+            s.update(self.other.data, self.other.jet)
+            fields = (s.p_sum, s.p_sq, [s.p_n], s.j_sum, s.j_sq, [s.j_n])
+            return np.asarray(value) + np.concatenate([np.ravel(f) for f in fields])
+
+    whole = Level(
+        *(np.concatenate([getattr(a, k), getattr(b, k)]) for a, b in [levels] for k in ("data", "jet", "obs"))
+    )
+    expected = statistics([whole])
+    got = statistics([levels[0]], Partner(levels[1]))
+    for k in ("particle_mean", "particle_std", "jet_mean", "jet_std"):
+        np.testing.assert_allclose(getattr(got, k), getattr(expected, k), rtol=1e-5)
+    assert not np.allclose(statistics([levels[0]]).jet_mean, expected.jet_mean)  # a shard alone differs

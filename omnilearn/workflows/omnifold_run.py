@@ -45,10 +45,18 @@ def model_inputs(level: Level, normalization: Normalization) -> dict[str, np.nda
     return {"particles": particles.astype(np.float32), "mask": mask.astype(np.float32), "jet": jet.astype(np.float32)}
 
 
-def statistics(*levels: Level) -> Normalization:
+def statistics(levels: list[Level], collective: Collective | None = None) -> Normalization:
+    """Mean and std of the particles and jets of ``levels`` over every worker's events (sums and
+    counts added over workers, so all workers normalise alike)."""
     stats = RunningStats(levels[0].data.shape[-1])
     for lv in levels:
         stats.update(lv.data, lv.jet)
+    if collective is not None:
+        fields = ("p_sum", "p_sq", "p_n", "j_sum", "j_sq", "j_n")
+        flat = collective.sum(np.concatenate([np.ravel(getattr(stats, f)) for f in fields]))
+        sizes = [np.size(getattr(stats, f)) for f in fields]
+        for f, part in zip(fields, np.split(flat, np.cumsum(sizes)[:-1])):
+            setattr(stats, f, part if np.ndim(getattr(stats, f)) else float(part[0]))
     return stats.result()
 
 
@@ -72,7 +80,8 @@ class OmniLearnSteps:
         (particle-level) inputs, recorded in each checkpoint."""
         self.normalization = normalization
         self.model_cfg, self.train_cfg = adapt_configs(model_cfg, train_cfg, pretrained)
-        self.model_cfg = self.model_cfg.replace(num_classes=len(CLASSES))
+        # no EMA copies: only the sampler reads them, and updating them costs a body's worth per step
+        self.model_cfg = self.model_cfg.replace(num_classes=len(CLASSES), ema=0.0)
         self.later_lr, self.val_fraction = later_lr, val_fraction
         self.pretrained = pretrained
         self.collective = collective or Collective()
@@ -206,7 +215,7 @@ def run(
         norms[step] = (
             checkpoint.load_normalization(settings.pretrained)
             if settings.pretrained is not None
-            else statistics(levels[("mc", lvl)], levels[("data", lvl)])
+            else statistics([levels[("mc", lvl)], levels[("data", lvl)]], collective)
         )
     steps = OmniLearnSteps(
         model_cfg,
