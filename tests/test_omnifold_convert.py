@@ -159,3 +159,17 @@ def test_unknown_pid_code_and_missing_files(release, tmp_path):
         omnifold.preprocess(src, tmp_path / "out", progress=False)
     with pytest.raises(DataFormatError, match="no pythia25 OmniFold Z\\+jet files"):
         omnifold.preprocess(src, tmp_path / "out", mc="pythia25", progress=False)
+
+
+def test_preprocess_command(release, tmp_path, capsys):
+    from omnilearn.cli import main
+
+    src, _ = release
+    argv = ["preprocess", "--dataset", "omnifold", "--input", str(src), "--data_dir", str(tmp_path), "--quiet"]
+    assert main([*argv, "--num_particles", "8"]) == 0
+    assert "mc_train" in capsys.readouterr().out
+    gen = paired.read_level(tmp_path / "omnifold" / "mc_train.h5", "gen")
+    assert gen.data.shape == (40, 8, 13)
+    assert main([*argv, "--input", str(tmp_path / "nothing")]) == 1  # one line, exit code 1
+    err = capsys.readouterr().err
+    assert "no such file or directory" in err and len(err.strip().splitlines()) == 1
