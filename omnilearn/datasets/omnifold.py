@@ -120,8 +120,11 @@ def level_rows(arrays: dict[str, np.ndarray], lvl: str, num_particles: int, path
     y = np.where(real, take(parts[..., 1]) + jets[:, 1:2], 0.0)
     phi = np.where(real, take(parts[..., 2]) + jets[:, 2:3], 0.0)
     pdg = np.where(real, decode_pid(take(parts[..., 3]), path), 0)
-    mass = np.vectorize(lambda i: _MASS[abs(int(i))] if i else 0.0, otypes=[float])(pdg)
-    charge = np.vectorize(lambda i: _CHARGE[int(i)] if i else 0, otypes=[float])(pdg)
+    # every real particle's id is in the table (decode_pid checked it); padding gets 0
+    ids = np.array(sorted(_CHARGE))
+    row = np.clip(np.searchsorted(ids, pdg), 0, len(ids) - 1)
+    mass = np.where(real, np.array([_MASS[abs(int(i))] for i in ids])[row], 0.0)
+    charge = np.where(real, np.array([_CHARGE[int(i)] for i in ids], dtype=np.float64)[row], 0.0)
     pt, eta, phi, e = ptyphim_to_ptetaphie(pt, y, phi, mass)
     if pt.shape[1] < num_particles:
         pad = ((0, 0), (0, num_particles - pt.shape[1]))
