@@ -114,6 +114,15 @@ def test_a_killed_run_resumes_at_its_step_with_the_same_result(toy_run, tmp_path
         np.testing.assert_allclose(weights[k], reference[k], rtol=1e-6)
 
 
+def test_without_resume_every_step_trains_again(toy_run):
+    _, arrays, _, _, out = toy_run
+    trainer = of.LogisticSteps()
+    args = (arrays["mc_gen"], arrays["mc_sim"], arrays["data_sim"], trainer, out, of.OmniFoldConfig(num_iter=2))
+    of.omnifold(*args, resume=False, log=None)
+    assert trainer.trained == [(0, 1), (0, 2), (1, 1), (1, 2)]
+    assert of.read_state(out)[0] == [[0, 1], [0, 2], [1, 1], [1, 2]]  # the old state is replaced
+
+
 def test_unpaired_mc_is_one_clear_error(tmp_path):
     x = np.zeros((5, 1))
     with pytest.raises(ValueError, match="paired"):

@@ -141,10 +141,8 @@ def omnifold(a: argparse.Namespace) -> int:
         clip=a.clip,
         seed=a.seed,
         max_events=a.max_events,
+        resume=a.resume,
     )
-    if not a.resume and ctx.is_root:
-        for old in ("state.json", "weights.npz"):
-            (Path(outdir) / old).unlink(missing_ok=True)
     omnifold_run.run(settings, model_config(a), train_config(a), collective)
     if ctx.is_root:
         print(f"OmniFold weights in {outdir}/weights.npz; classifiers in {outdir}/iter<i>_step<s>")

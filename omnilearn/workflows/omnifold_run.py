@@ -75,10 +75,13 @@ class OmniLearnSteps:
         collective: Collective | None = None,
         seed: int = 0,
         verbose: int | str = 2,
+        resume: bool = True,
     ):
         """``normalization``: the statistics of step 1's (detector-level) and step 2's
-        (particle-level) inputs, recorded in each checkpoint."""
+        (particle-level) inputs, recorded in each checkpoint; ``resume``: continue a step from
+        its ``last`` checkpoint."""
         self.normalization = normalization
+        self.resume = resume
         self.model_cfg, self.train_cfg = adapt_configs(model_cfg, train_cfg, pretrained)
         # no EMA copies: only the sampler reads them, and updating them costs a body's worth per step
         self.model_cfg = self.model_cfg.replace(num_classes=len(CLASSES), ema=0.0)
@@ -151,6 +154,7 @@ class OmniLearnSteps:
             num_workers=self.collective.size,
             rank=self.collective.rank,
             verbose=self.verbose if self.collective.rank == 0 else 0,
+            resume=self.resume,
             extra_callbacks=callbacks,
         )
         self.restore(step, iteration, outdir)
@@ -188,6 +192,8 @@ class RunSettings:
     clip: float = 10.0
     seed: int = 0
     max_events: int | None = None
+    #: continue where a killed run stopped (False: train every step anew)
+    resume: bool = True
 
 
 def _load(data_dir, sample, split, level, num_particles, max_events, collective) -> Level:
@@ -225,6 +231,7 @@ def run(
         pretrained=settings.pretrained,
         collective=collective,
         seed=settings.seed,
+        resume=settings.resume,
     )
     inputs = {key: model_inputs(lv, norms[1 if key[1] == "sim" else 2]) for key, lv in levels.items()}
     weights = omnifold(
@@ -235,6 +242,7 @@ def run(
         settings.outdir,
         OmniFoldConfig(num_iter=settings.num_iter, clip=settings.clip),
         collective=collective,
+        resume=settings.resume,
         log=print,
     )
     if collective.rank == 0:
