@@ -248,7 +248,7 @@ def run(
     if collective.rank == 0:
         meta = {
             "settings": dataclasses.asdict(settings),
-            "model": model_cfg.to_dict(),
+            "model": steps.model_cfg.to_dict(),
             "train": dataclasses.asdict(steps.train_cfg),
             "seconds": time.perf_counter() - start,
             "workers": collective.size,
@@ -350,7 +350,17 @@ def evaluate(
     histories = {}
     for label, d in runs.items():
         meta = json.loads((Path(d) / "run.json").read_text())
-        results["runs"][label] = {"dir": str(d), "seconds": meta["seconds"], "settings": meta["settings"]}
+        # no machine paths in the results (they are committed): the run's settings and model only
+        settings = {k: v for k, v in meta["settings"].items() if k not in ("data_dir", "outdir")}
+        if settings.get("pretrained"):
+            settings["pretrained"] = Path(settings["pretrained"]).name
+        results["runs"][label] = {
+            "seconds": meta["seconds"],
+            "settings": settings,
+            # the model as trained (its checkpoint), not the flags it was built from
+            "model": checkpoint.read_meta(Path(d) / "iter0_step1" / "last")["model"],
+            "train": {k: meta["train"][k] for k in ("batch", "epoch", "warm_epoch", "stop_epoch", "lr", "wd")},
+        }
         history = Path(d) / "iter0_step1" / "history.csv"
         if history.exists():
             histories[RUN_LABELS.get(label, label)] = _history(history)
