@@ -166,6 +166,11 @@ def preprocess(
             split_of = contiguous_assign(total, FRACTIONS)
             source = {"dataset": "Zenodo 3548091", "tune": tune, "files": [p.name for p in files]}
             writers = {s: PairedWriter(paired_path(staging, sample, s), num_particles, sample, source) for s in SPLITS}
+            bar = None
+            if progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=total, unit="event", desc=f"{sample} ({tune})")
             try:
                 start = 0
                 for path, size in zip(files, sizes):
@@ -183,6 +188,8 @@ def preprocess(
                                 writers[split].append(
                                     *({key: v[sel] for key, v in rows[lvl].items()} for lvl in LEVELS)
                                 )
+                    if bar is not None:
+                        bar.update(min(size, total - start))
                     start += min(size, total - start)
                 for split, w in writers.items():
                     counts[f"{sample}_{split}"] = w.count
@@ -191,6 +198,9 @@ def preprocess(
                 for w in writers.values():
                     w.abort()
                 raise
+            finally:
+                if bar is not None:
+                    bar.close()
         paths = {}
         for sample in SAMPLES:
             for split in SPLITS:
