@@ -183,14 +183,17 @@ def plot_unfolding(
     names = list(comparison["observables"])
     ncol = 3
     nrow = (len(names) + ncol - 1) // ncol
-    fig = plt.figure(figsize=(5.0 * ncol, 5.2 * nrow))
-    grid = fig.add_gridspec(2 * nrow, ncol, height_ratios=[3, 1] * nrow, hspace=0.1, wspace=0.3)
+    fig = plt.figure(figsize=(5.0 * ncol, 5.6 * nrow))
+    # one cell per observable, each a histogram over its ratio panel; space between the rows
+    # for the ratio panels' axis labels
+    outer = fig.add_gridspec(nrow, ncol, hspace=0.3, wspace=0.3)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, name in enumerate(names):
         entry = comparison["observables"][name]
         r, c = divmod(i, ncol)
-        top = fig.add_subplot(grid[2 * r, c])
-        bottom = fig.add_subplot(grid[2 * r + 1, c], sharex=top)
+        cell = outer[r, c].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.05)
+        top = fig.add_subplot(cell[0])
+        bottom = fig.add_subplot(cell[1], sharex=top)
         bins = np.asarray(entry["edges"])
         centers = 0.5 * (bins[1:] + bins[:-1])
         truth, truth_err = np.asarray(entry["truth"]), np.asarray(entry["truth_error"])

@@ -365,6 +365,8 @@ def _unfolding_section(section: Section, plots: Path, page: Path) -> list[str]:
     if path.exists():
         results = read_json(path)
         labels = {"mc": "MC", **{r: RUNS.get(r, r) for r in results["runs"]}}
+        events = ", ".join(f"{n} {sample}" for sample, n in results["events"].items())
+        out += [f"Evaluated on the `{results['split']}` split ({events} events).", ""]
         out.append(omnifold_tables(results, labels).rstrip("\n"))
         names = [f"{section.dataset}_{n}.png" for n in ("reweighted", "unfolded", "losses")]
         return out + _figures([folder / n for n in names if (folder / n).exists()], plots, page)

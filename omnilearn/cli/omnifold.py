@@ -181,5 +181,5 @@ def omnifold_evaluate(a: argparse.Namespace) -> int:
         max_events=a.max_events,
     )
     print((Path(a.plot_dir) / f"{a.dataset}_table.md").read_text())
-    print(f"results in {Path(a.plot_dir) / a.dataset}.json ({results['events']} test events)")
+    print(f"results in {Path(a.plot_dir) / a.dataset}.json ({results['events']} {a.split} events)")
     return 0
