@@ -7,6 +7,10 @@ import pytest
 
 from omnilearn.config import ModelConfig
 
+#: Command-line flags of a tiny model, for tests that run the scripts.
+TINY_FLAGS = ["--projection_dim", "16", "--num_layers", "1", "--num_heads", "2", "--K", "3"]
+TINY_FLAGS += ["--num_class_layers", "1", "--num_gen_layers", "1"]
+
 
 @pytest.fixture
 def small_config() -> ModelConfig:

@@ -6,25 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_FLAGS
 
 from omnilearn.data.format import UnifiedWriter
 from omnilearn.training import checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "--projection_dim",
-    "16",
-    "--num_layers",
-    "1",
-    "--num_heads",
-    "2",
-    "--K",
-    "3",
-    "--num_class_layers",
-    "1",
-    "--num_gen_layers",
-    "1",
-]
 
 
 def _run(*args, cwd=ROOT):
@@ -59,7 +46,18 @@ def test_train_script_pretrain_then_fine_tune(tmp_path):
     for split in ("train", "val"):
         _write(tmp_path / "data" / "pythia" / f"{split}.h5", ["qcd", "top", "wqq", "zqq", "hbb"])
         _write(tmp_path / "data" / "toptag_pythia" / f"{split}.h5", ["qcd", "top"], seed=1)
-    common = ["--data_dir", tmp_path / "data", "--batch", "32", "--epoch", "1", "--warm_epoch", "0", "--no-jit", *SMALL]
+    common = [
+        "--data_dir",
+        tmp_path / "data",
+        "--batch",
+        "32",
+        "--epoch",
+        "1",
+        "--warm_epoch",
+        "0",
+        "--no-jit",
+        *TINY_FLAGS,
+    ]
     _run(ROOT / "scripts" / "train.py", "--dataset", "pythia", "--mode", "all", "--outdir", tmp_path / "pre", *common)
     assert checkpoint.read_meta(tmp_path / "pre" / "last")["mode"] == "all"
     _run(

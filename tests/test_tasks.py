@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_FLAGS
 
 from omnilearn import report as tables
 from omnilearn.data.format import UnifiedWriter, inspect_file
@@ -14,20 +15,6 @@ from omnilearn.datasets import registry
 from omnilearn.evaluation import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = [
-    "--projection_dim",
-    "16",
-    "--num_layers",
-    "1",
-    "--num_heads",
-    "2",
-    "--K",
-    "3",
-    "--num_class_layers",
-    "1",
-    "--num_gen_layers",
-    "1",
-]
 
 
 def test_tasks_point_to_their_paper_tables():
@@ -126,7 +113,7 @@ def test_finetune_evaluate_and_plot(tmp_path):
     )
 
     # cwd = tmp_path: the default runs/ and plots/ folders are used
-    common = ["--data_dir", "data", "--epoch", "1", "--warm_epoch", "0", "--batch", "32", "--no_jit", *SMALL]
+    common = ["--data_dir", "data", "--epoch", "1", "--warm_epoch", "0", "--batch", "32", "--no_jit", *TINY_FLAGS]
     _run(ROOT / "scripts" / "train_top.py", "--fine_tune", "--pretrained", pretrained, *common, cwd=tmp_path)
     _run(ROOT / "scripts" / "train_top.py", *common, cwd=tmp_path)
     runs = tmp_path / "runs"

@@ -204,10 +204,12 @@ def sample(
     )
     elapsed = time.perf_counter() - start
     physical = (x * norm.particle_std + norm.particle_mean) * mask[..., None]
+    # a sampled slot is a particle unless its sampled pT_rel ≤ 0 (unified_to_jetnet drops those),
+    # so the written multiplicity can fall below the jet model's by those few
     particles, jetnet_jets = jn.unified_to_jetnet(physical, jets)
-    particles[..., 3] = mask  # a sampled particle is real by construction, whatever its features
+    particles[..., 3] *= mask
     particles[mask == 0] = 0.0
-    jetnet_jets[:, 3] = mult
+    jetnet_jets[:, 3] = particles[..., 3].sum(1)
     outdir = Path(outdir)
     written = {}
     for i, t in enumerate(classes):
