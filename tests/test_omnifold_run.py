@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import TINY_FLAGS
 
 from omnilearn.data.paired import OBSERVABLES, SAMPLES, PairedWriter, paired_path
 
@@ -27,10 +28,6 @@ def write_tiny(directory, n=96, seed=0):
                 levels.append({"data": data, "jet": jet, "obs": obs})
             with PairedWriter(paired_path(directory, sample, split), P, sample) as w:
                 w.append(*levels)
-
-
-TINY_FLAGS = ["--projection_dim", "16", "--num_layers", "1", "--num_heads", "2", "--K", "3"]
-TINY_FLAGS += ["--num_class_layers", "1", "--num_gen_layers", "1", "--ema", "0"]
 
 
 def omnifold_cli(tmp, *extra):
