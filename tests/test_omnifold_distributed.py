@@ -68,3 +68,23 @@ def test_only_rank_zero_writes(two_workers):
     assert ".state." in (two_workers / "probe" / "writes_rank0.txt").read_text()  # written, then renamed
     done, weights = of.read_state(two_workers / "run")
     assert done == [[0, 1], [0, 2], [1, 1], [1, 2]] and weights["push_1"].shape == (4001,)
+
+
+@requires_horovod
+@pytest.mark.slow
+def test_omnilearn_omnifold_on_two_workers(tmp_path):
+    """`omnilearn omnifold` under horovodrun: each worker trains on its shard, both take rank 0's
+    best checkpoint after each step (no worker reads a file another is writing)."""
+    from conftest import TINY_FLAGS
+    from test_omnifold_run import write_tiny
+
+    write_tiny(tmp_path / "data" / "omnifold_pythia")
+    cmd = [_horovodrun(), "-np", "2", "-H", "localhost:2", "--gloo", sys.executable, "-m", "omnilearn", "omnifold"]
+    cmd += ["--data_dir", str(tmp_path / "data"), "--runs_dir", str(tmp_path / "runs"), "--num_iter", "1"]
+    cmd += ["--batch", "16", "--epoch", "1", "--warm_epoch", "1", "--no_jit", *TINY_FLAGS]
+    result = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, (result.stdout[-3000:], result.stderr[-3000:])
+    done, weights = of.read_state(tmp_path / "runs" / "omnifold_pythia_scratch")
+    assert done == [[0, 1], [0, 2]]  # step 2 restores after step 1: the case that raced
+    for w in weights.values():  # every event of both shards, normalised over both
+        assert w.shape == (96,) and np.isfinite(w).all() and w.mean() == pytest.approx(1.0)

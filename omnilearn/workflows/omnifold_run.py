@@ -160,10 +160,16 @@ class OmniLearnSteps:
         self.restore(step, iteration, outdir)
 
     def restore(self, step, iteration, outdir) -> None:
-        best = checkpoint.resolve(Path(outdir) / "best") or checkpoint.resolve(Path(outdir) / "last")
-        if best is None:
-            raise FileNotFoundError(f"no checkpoint in {outdir}: the step did not finish")
-        checkpoint.load_pretrained(self._model(step), best)
+        """Set classifier ``step`` to the ``best`` checkpoint of ``outdir``: rank 0 reads it and
+        sends it to the others (only rank 0 writes, so another worker could read a half-written one)."""
+        model = self._model(step)
+        if self.collective.rank == 0:
+            best = checkpoint.resolve(Path(outdir) / "best") or checkpoint.resolve(Path(outdir) / "last")
+            if best is None:
+                raise FileNotFoundError(f"no checkpoint in {outdir}: the step did not finish")
+            checkpoint.load_pretrained(model, best)
+        if self.collective.size > 1:
+            distributed.broadcast_state(model)
 
     def predict(self, step, x) -> np.ndarray:
         return predict(self._model(step), x)
