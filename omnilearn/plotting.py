@@ -216,3 +216,61 @@ def plot_event_distributions(
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def plot_unfolding(
+    comparison: Mapping, path: str | os.PathLike, title: str = "", labels: Mapping[str, str] | None = None
+) -> Path:
+    """The six OmniFold observables (paper Figs. 7, 9): the "data" truth, the MC and each
+    (re)weighted MC as unit-area histograms, with a ratio-to-truth panel under each.
+
+    ``comparison``: the output of :func:`omnilearn.evaluation.unfolding.compare` (JSON);
+    ``labels``: weights name → legend text (Δ × 10³ is appended).
+    """
+    from .evaluation.unfolding import LABELS
+
+    _style()
+    names = list(comparison["observables"])
+    ncol = 3
+    nrow = (len(names) + ncol - 1) // ncol
+    fig = plt.figure(figsize=(5.0 * ncol, 5.6 * nrow))
+    # one cell per observable, each a histogram over its ratio panel; space between the rows
+    # for the ratio panels' axis labels
+    outer = fig.add_gridspec(nrow, ncol, hspace=0.3, wspace=0.3)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, name in enumerate(names):
+        entry = comparison["observables"][name]
+        r, c = divmod(i, ncol)
+        cell = outer[r, c].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.05)
+        top = fig.add_subplot(cell[0])
+        bottom = fig.add_subplot(cell[1], sharex=top)
+        bins = np.asarray(entry["edges"])
+        centers = 0.5 * (bins[1:] + bins[:-1])
+        truth, truth_err = np.asarray(entry["truth"]), np.asarray(entry["truth_error"])
+        top.stairs(truth, bins, fill=True, alpha=0.3, color="gray", label='"data" truth')
+        for k, (run, h) in enumerate(entry["histograms"].items()):
+            values, errors = np.asarray(h["values"]), np.asarray(h["errors"])
+            color = colors[k % len(colors)]
+            delta, pm = entry["delta"][run]
+            label = f"{(labels or {}).get(run, run)} (Δ={delta:.2g}±{pm:.1g})"
+            top.stairs(values, bins, color=color, lw=1.6, ls="--" if run == "mc" else "-", label=label)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                safe = np.where(truth > 0, truth, 1.0)
+                ratio = np.where(truth > 0, values / safe, np.nan)
+                ratio_err = np.where(truth > 0, np.hypot(errors / safe, truth_err * values / safe**2), np.nan)
+            bottom.errorbar(centers, ratio, yerr=ratio_err, fmt=".", color=color, ms=3, lw=0.8)
+        bottom.axhline(1.0, color="gray", lw=0.8)
+        bottom.set_ylim(0.5, 1.5)
+        top.tick_params(labelbottom=False)
+        top.legend(fontsize=7)
+        bottom.set_xlabel(LABELS.get(name, name))
+        if c == 0:
+            top.set_ylabel("fraction of events")
+            bottom.set_ylabel("/ truth")
+    if title:
+        fig.suptitle(title, y=0.995)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -50,6 +50,11 @@ H1 = Recipe(epoch=10, wd=1e-5, body_lr_factor=0.5)
 #: (LION, 3e-5 with cosine decay, 200 epochs, patience 30) and no weight decay.
 JETNET = Recipe(mode="generator", epoch=200, warm_epoch=3, stop_epoch=30, wd=0.0)
 
+#: OmniFold (paper Sec. VII; the paper gives no numbers): the authors' settings, body LR / 5, batch 512,
+#: 20 epochs, patience 3; iteration 0 warms up and decays, later ones use a small constant LR
+#: (``omnilearn omnifold --later_lr``).
+OMNIFOLD = Recipe(batch=512, epoch=20, warm_epoch=3, stop_epoch=3, wd=0.1, body_lr_factor=0.2)
+
 #: dataset name → recipe; datasets not named here train with :data:`DEFAULT`.
 RECIPES: dict[str, Recipe] = {
     "jetclass": PRETRAIN,
@@ -63,6 +68,8 @@ RECIPES: dict[str, Recipe] = {
     "h1": H1,
     "jetnet30": JETNET,
     "jetnet150": JETNET,
+    "omnifold": OMNIFOLD,
+    "omnifold_pythia": OMNIFOLD,
 }
 DEFAULT = Recipe()
 

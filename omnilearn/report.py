@@ -24,7 +24,7 @@ from .evaluation.tasks import (
     published_path,
     pythia_sample_task,
 )
-from .paper import TABLE_I, TABLE_II, TABLE_VI, TABLE_VII, PaperTable, header
+from .paper import TABLE_I, TABLE_II, TABLE_IX, TABLE_VI, TABLE_VII, TABLE_VIII, PaperTable, header
 
 #: Fewest decimals per metric (the paper's usual precision); more when the uncertainty needs them.
 _MIN_DECIMALS = {"accuracy": 3, "auc": 4}
@@ -101,6 +101,36 @@ def markdown_table(task: ClassificationTask, results: Mapping[str, Mapping], hea
 
     out += ["", *_footnotes(task, results)]
     return "\n".join(out) + "\n"
+
+
+def _delta(value: float, std: float) -> str:
+    """Δ × 10³ ± toys, to the leading digit of the ±."""
+    decimals = min(max(-math.floor(math.log10(std)), 0), 4) if std > 0 and math.isfinite(std) else 3
+    return f"{value:.{decimals}f} ± {std:.{decimals}f}"
+
+
+def omnifold_tables(results: Mapping, labels: Mapping[str, str]) -> str:
+    """Tables VIII (reweighting) and IX (unfolding) as the paper prints them (observables as
+    rows), with our measured columns (``labels``: weights name → column title) beside the
+    published ones. ``results``: the JSON of :func:`omnilearn.workflows.omnifold_run.evaluate`."""
+    out = []
+    for key, table, caption in (
+        ("reweighting", TABLE_VIII, "reweighting: iteration 0, step 1, detector level"),
+        ("unfolding", TABLE_IX, "unfolding: last iteration, step 2, particle level"),
+    ):
+        section = results[key]["observables"]
+        ours = [name for name in labels if name in next(iter(section.values()))["delta"]]
+        out.append(f"**{table.name}** ({caption}): triangular discriminator × 10³, ± from {results[key]['toys']} toys")
+        out.append("")
+        out.append(
+            _line(["Observable", *(f"{labels[n]} (ours)" for n in ours), *(f"{r.model} (paper)" for r in table.rows)])
+        )
+        out.append(_line(["---"] * (1 + len(ours) + len(table.rows))))
+        for column, head in zip(table.columns, table.headers):
+            measured = [_delta(*section[column]["delta"][n]) for n in ours]
+            out.append(_line([head, *measured, *(table.text(r, column) or "-" for r in table.rows)]))
+        out.append("")
+    return "\n".join(out)
 
 
 def _footnotes(task: ClassificationTask, results: Mapping[str, Mapping]) -> list[str]:
@@ -211,6 +241,8 @@ class Section:
     figures: tuple[str, ...] = ()
     #: what the committed results were measured on, shown with them
     measured_on: str = ""
+    #: ``unfolding``: an OmniFold section (``<folder>/<dataset>.json`` of ``omnilearn omnifold-evaluate``)
+    kind: str = ""
 
 
 def _paper_task(dataset: str) -> Section:
@@ -277,6 +309,17 @@ def page_sections() -> tuple[Section, ...]:
         *(_paper_task(name) for name in ("top", "qg", "cms", "atlas", "atlas_small", "h1")),
         _jetnet("jetnet30", TABLE_VI),
         _jetnet("jetnet150", TABLE_VII),
+        Section(
+            "OmniFold unfolding on Pythia Z+jet events — Tables VIII–IX",
+            "omnifold",
+            "omnifold_pythia",
+            "omnilearn generate-omnifold && omnilearn omnifold --fine_tune && omnilearn omnifold && "
+            "omnilearn omnifold-evaluate --plot_dir plots/omnifold",
+            'Two Pythia settings stand in for Herwig ("data") and Pythia ("MC"), with a simple detector '
+            "smearing; the MC reweighted at detector level (iteration 0, step 1) and unfolded (5 iterations) "
+            "by OmniLearn fine-tuned and by the same PET from scratch. See [the OmniFold page](omnifold.md). " + pythia,
+            kind="unfolding",
+        ),
     )
 
 
@@ -315,6 +358,28 @@ def _classification_section(section: Section, plots: Path, page: Path) -> list[s
     return out + _figures(figures, plots, page)
 
 
+def _unfolding_section(section: Section, plots: Path, page: Path) -> list[str]:
+    folder = plots / section.folder
+    path = folder / f"{section.dataset}.json"
+    out = [section.about, ""]
+    if path.exists():
+        results = read_json(path)
+        labels = {"mc": "MC", **{r: RUNS.get(r, r) for r in results["runs"]}}
+        events = ", ".join(f"{n} {sample}" for sample, n in results["events"].items())
+        out += [f"Evaluated on the `{results['split']}` split ({events} events).", ""]
+        out.append(omnifold_tables(results, labels).rstrip("\n"))
+        names = [f"{section.dataset}_{n}.png" for n in ("reweighted", "unfolded", "losses")]
+        return out + _figures([folder / n for n in names if (folder / n).exists()], plots, page)
+    out += [f"**Not run yet.** `{section.command}` writes it.", ""]
+    for table in (TABLE_VIII, TABLE_IX):
+        out += [f"Published ({table.name}, {table.caption}; Δ × 10³):", ""]
+        out.append(_line(["Model", *table.headers]))
+        out.append(_line([":--"] + ["--:"] * len(table.columns)))
+        out += [_line([r.model, *(table.text(r, c) or "-" for c in table.columns)]) for r in table.rows]
+        out.append("")
+    return out[:-1]
+
+
 def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
     from .evaluation.generation import markdown_table as generation_table
 
@@ -343,13 +408,16 @@ def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = P
         "",
         "# Results",
         "",
-        "Measured results beside the published ones of arXiv:2404.16091 (Tables I–VII, "
+        "Measured results beside the published ones of arXiv:2404.16091 (Tables I–IX, "
         "`omnilearn/paper.py`). Each section names the command that writes its results; after a "
         f"run, `{PAGE_COMMAND}` regenerates this page.",
     ]
     for section in page_sections():
         out += ["", f"## {section.title}", ""]
-        write = _classification_section if section.task is not None else _generation_section
+        if section.kind == "unfolding":
+            write = _unfolding_section
+        else:
+            write = _classification_section if section.task is not None else _generation_section
         out += write(section, plots, page)
     return "\n".join(out) + "\n"
 

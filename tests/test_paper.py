@@ -14,6 +14,8 @@ SHAPES = {
     "Table V": (2, ("auc", "accuracy", "rejection@0.1", "rejection@0.5")),
     "Table VI": (36, ("w1m", "w1p", "w1efp", "fpnd", "cov", "mmd")),
     "Table VII": (33, ("w1m", "w1p", "w1efp", "cov", "mmd")),
+    "Table VIII": (2, paper.OMNIFOLD_COLUMNS),
+    "Table IX": (6, paper.OMNIFOLD_COLUMNS),
 }
 
 
@@ -82,3 +84,13 @@ def test_a_malformed_cell_is_refused():
         paper.PaperTable("Table X", "", ("auc",), (paper.PublishedRow("m", ("0.9 ± ",)),))
     with pytest.raises(ValueError, match="cells for"):
         paper.PaperTable("Table X", "", ("auc", "accuracy"), (paper.PublishedRow("m", ("0.9",)),))
+
+
+def test_omnifold_tables_spot_values():
+    assert paper.OMNIFOLD_COLUMNS == ("mass", "multiplicity", "width", "log_rho", "tau21", "z_g")
+    assert paper.TABLE_VIII.entry("OmniLearn", "mass") == Entry(0.027, 0.008, 3, 3)
+    assert paper.TABLE_VIII.entry("PET classifier", "z_g") == Entry(0.04, 0.01, 2, 2)
+    assert paper.TABLE_IX.entry("OmniLearn", "multiplicity") == Entry(0.34, 0.1, 2, 1)
+    assert paper.TABLE_IX.entry("IBU", "mass") == Entry(9.31, None, 2)
+    assert paper.TABLE_IX.entry("OmniFold (DeepSets)", "z_g").value == 0.68
+    assert paper.TABLE_IX.headers == ("Jet mass", "N", "Jet width", "log ρ", "τ21", "z_g")

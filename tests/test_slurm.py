@@ -42,6 +42,7 @@ def _dry_run(script: str, *args: str, **env: str) -> list[list[str]]:
         "FROM_SCRATCH",
         "N_SIG",
         "SEEDS",
+        "EVAL_RUNS",
     ):
         clean.pop(name, None)
     out = subprocess.run(
@@ -138,7 +139,7 @@ def test_pretrain_variables_and_extra_arguments():
 
 def _train_command(lines: list[list[str]]) -> list[str]:
     """The srun line of the training step (the evaluation has its own)."""
-    found = [line for line in lines if line[0] == "srun" and _omnilearn(line)[0] in ("train", "finetune")]
+    found = [line for line in lines if line[0] == "srun" and _omnilearn(line)[0] in ("train", "finetune", "omnifold")]
     assert len(found) == 1, lines
     return found[0]
 
@@ -169,6 +170,40 @@ def test_finetune_evaluates_the_run_it_trained():
     assert _flag(evaluate, "--runs_dir") == str(ROOT / "runs")
     scratch = _dry_run("finetune.sh", "top", FROM_SCRATCH="1")
     assert _flag(next(line for line in scratch if "evaluate" in line), "--runs") == "scratch"
+
+
+def test_omnifold_dry_run_trains_five_iterations_and_evaluates():
+    lines = _dry_run("omnifold.sh")
+    assert _commands(lines) == ["omnifold", "omnifold-evaluate"]
+    srun = _train_command(lines)
+    assert _flag(srun, "--ntasks-per-node") == "4" and _flag(srun, "--gpus-per-task") == "1"
+    train = _omnilearn(srun)
+    assert _flag(train, "--dataset") == "omnifold" and _flag(train, "--num_iter") == "5" and "--fine_tune" in train
+    assert _flag(train, "--pretrained") == str(ROOT / "runs" / "pretrain" / "best")
+    evaluate = next(line for line in lines if line[0] == "srun" and _omnilearn(line)[0] == "omnifold-evaluate")
+    assert _flag(evaluate, "-n") == "1" and _flag(evaluate, "--runs") == "omnilearn"
+    assert _flag(evaluate, "--plot_dir") == str(ROOT / "plots" / "omnifold")
+    assert _command(lines, "sbatch")[-1:] == ["omnifold"]
+
+    scratch = _dry_run(
+        "omnifold.sh", "omnifold_pythia", "--epoch", "3", FROM_SCRATCH="1", EVAL_RUNS="omnilearn scratch"
+    )
+    train = _omnilearn(_train_command(scratch))
+    assert _flag(train, "--dataset") == "omnifold_pythia" and _flag(train, "--epoch") == "3"
+    assert "--fine_tune" not in train and "--pretrained" not in train
+    evaluate = _omnilearn(next(line for line in scratch if "omnifold-evaluate" in line))
+    assert evaluate[evaluate.index("--runs") + 1 : evaluate.index("--runs") + 3] == ["omnilearn", "scratch"]
+
+
+def test_omnifold_rejects_an_unknown_dataset():
+    out = subprocess.run(
+        ["bash", str(SLURM / "omnifold.sh"), "top"],
+        env={**os.environ, "OMNILEARN_DRY_RUN": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "omnifold or omnifold_pythia" in out.stderr
 
 
 def test_jetnet_dry_run_trains_samples_and_evaluates(tmp_path):

@@ -20,6 +20,10 @@ Commands::
     omnilearn report                       paper-style table, ROC and loss plots of every evaluated task,
                                            then docs/results.md from plots/ (--page_only: the page alone)
     omnilearn pythia-tasks --tasks top qg  top and q/g on Pythia jets in the released formats, fine-tuned vs scratch
+    omnilearn generate-omnifold            paired Pythia Z+jet events ("data" and "MC", both levels) for OmniFold
+    omnilearn omnifold [--fine_tune]       OmniFold unfolding → <runs_dir>/<D>_<omnilearn|scratch> (default D:
+                                           omnifold_pythia; omnifold: the Zenodo samples via preprocess)
+    omnilearn omnifold-evaluate            Tables VIII–IX and Figs. 7–9 of the OmniFold runs
     omnilearn summary                      parameter counts of the body and the heads
     omnilearn lhco-generate | lhco-train | lhco-sample | lhco-classify | lhco-evaluate
                                            anomaly detection (Sec. VIII): events, sideband generator,
@@ -62,6 +66,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "score classifiers on the test split, or generated JetNet jets"),
     "report": ("evaluate", "paper-style tables and plots of the evaluated tasks, and docs/results.md"),
     "pythia-tasks": ("workflows", "top tagging and q/g on Pythia jets in the released formats"),
+    "generate-omnifold": ("omnifold", "generate the offline OmniFold default: paired Pythia Z+jet 'data' and 'MC'"),
+    "omnifold": ("omnifold", "OmniFold unfolding with OmniLearn classifiers (fine-tuned or from scratch)"),
+    "omnifold-evaluate": ("omnifold", "OmniFold runs on the test split: Tables VIII-IX, Figs. 7-9"),
     "summary": ("workflows", "parameter counts of the body and of each head"),
     "lhco-generate": ("lhco", "LHCO-like dijet events (QCD + W' -> X Y) with Pythia 8, two-jet event files"),
     "lhco-train": ("lhco", "train the LHCO background generator on the sidebands"),

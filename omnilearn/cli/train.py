@@ -128,6 +128,10 @@ def finetune(args: argparse.Namespace) -> int:
     if args.small and args.dataset != "atlas":
         raise UsageError("--small applies to --dataset atlas only")
     args.dataset = _dataset(args.dataset, args.small)
+    from ..datasets import registry
+
+    if getattr(registry.get(args.dataset), "paired", False):
+        raise UsageError(f"{args.dataset} holds paired unfolding files: train it with `omnilearn omnifold`")
     generation = _is_generation(args.dataset)
     if not generation and (args.jet_dir or args.model_from):
         raise UsageError(f"--jet_dir and --model_from apply to {list(recipes.generation_datasets())} only")

@@ -196,3 +196,33 @@ class LHCO(Dataset):
 
     classes = ("background", "signal")
     converter = "omnilearn.datasets.lhco"
+
+
+# OmniFold (paper Sec. VII): paired particle-/detector-level files of a "data" and an "MC" sample,
+# <data_dir>/<name>/{mc,data}_{train,val,test}.h5 (omnilearn.data.paired), not unified files.
+
+
+class PairedDataset(Dataset):
+    """An unfolding dataset: per split, a paired file of the "mc" and one of the "data" sample."""
+
+    classes = ("mc", "data")
+    paired: ClassVar[bool] = True
+
+    def files(self, data_dir: str | os.PathLike, split: str) -> list[Path]:
+        """The paired files ``[mc_<split>.h5, data_<split>.h5]``."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+        return [self.directory(data_dir) / f"{sample}_{split}.h5" for sample in self.classes]
+
+
+@register("omnifold")
+class OmniFoldZJets(PairedDataset):
+    """The OmniFold Z+jet Delphes samples (Zenodo 3548091): Herwig 7.1.5 "data", Pythia 8.243 tune 26 "MC"."""
+
+    converter = "omnilearn.datasets.omnifold"
+
+
+@register("omnifold_pythia")
+class OmniFoldPythia(PairedDataset):
+    """The offline OmniFold default: Pythia 8 Z+jet with two shower settings and a simple smearing
+    (``omnilearn generate-omnifold``, :mod:`omnilearn.pythia.zjets`)."""
