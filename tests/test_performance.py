@@ -10,7 +10,9 @@ from omnilearn import benchmarks
 from omnilearn.data.format import UnifiedWriter
 from omnilearn.data.loader import JetLoader
 from omnilearn.data.padding import trim_padding, trimmed_length
+from omnilearn.layers import activations
 from omnilearn.layers.local import EdgeConv, knn
+from omnilearn.layers.transformer import BiasedAttention, attention_bias
 from omnilearn.models import OmniLearn
 
 
@@ -35,6 +37,54 @@ def test_edge_conv_equals_edge_mlp_on_every_edge(num_features):
     ref = _edge_conv_reference(layer, x[..., :2], x, mask)
     assert np.abs(ref).max() > 1e-2  # not trivially zero
     np.testing.assert_allclose(out, ref, atol=2e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_lean_gelu_equals_tensorflows_exact_gelu(dtype):
+    """Same values (bitwise) and gradients as tf.nn.gelu(approximate=False), over the tails too."""
+    x = tf.cast(tf.constant(np.linspace(-12, 12, 2001), "float32"), dtype)
+    dy = tf.cast(tf.constant(np.random.default_rng(0).normal(size=2001), "float32"), dtype)
+    grads = []
+    for fn in (activations.gelu, lambda v: tf.nn.gelu(v, approximate=False)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+        grads.append(tape.gradient(y, x, output_gradients=dy))
+        if len(grads) == 1:
+            mine = y
+    np.testing.assert_array_equal(np.asarray(tf.cast(mine, "float32")), np.asarray(tf.cast(y, "float32")))
+    tol = 1e-6 if dtype == "float32" else 1e-2
+    np.testing.assert_allclose(
+        np.asarray(tf.cast(grads[0], "float32")), np.asarray(tf.cast(grads[1], "float32")), atol=tol, rtol=tol
+    )
+    assert activations.get("gelu") is activations.gelu and activations.get("swish") is keras.activations.swish
+
+
+def test_attention_bias_equals_keras_boolean_mask():
+    """BiasedAttention with the shared additive bias = Keras' MultiHeadAttention with a boolean
+    (batch, queries, keys) mask and the same weights: outputs and gradients."""
+    batch = random_batch(n=5, p=9, f=8, min_particles=1)
+    x, mask = tf.constant(batch["particles"] + 0.1), tf.constant(batch["mask"])
+    mine, ref = BiasedAttention(2, key_dim=4), keras.layers.MultiHeadAttention(2, key_dim=4)
+    for layer in (mine, ref):
+        layer.build(x.shape, x.shape, x.shape)
+    mine.set_weights(ref.get_weights())
+    assert [v.path.split("/", 1)[1] for v in mine.weights] == [v.path.split("/", 1)[1] for v in ref.weights]
+    bool_mask = tf.cast(tf.broadcast_to(mask[:, None, :], (5, 9, 9)), "bool")
+    outs, grads = [], []
+    for call in (lambda: mine(x, x, bias=attention_bias(mask)), lambda: ref(x, x, x, attention_mask=bool_mask)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = call()
+            loss = tf.reduce_sum(tf.sin(out) * mask[..., None])
+        layer = mine if len(outs) == 0 else ref
+        outs.append(np.asarray(out))
+        grads.append([np.asarray(g) for g in tape.gradient(loss, [x, *layer.trainable_variables])])
+    np.testing.assert_allclose(outs[0], outs[1], atol=1e-6, rtol=1e-6)
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, atol=1e-6, rtol=1e-5)
+    # padded keys matter without the bias: the test can tell the two apart
+    assert np.abs(np.asarray(mine(x, x)) - outs[1]).max() > 1e-3
 
 
 def test_trimmed_length_keeps_every_real_particle():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from .embedding import MLP
@@ -99,8 +100,10 @@ class EdgeConv(layers.Layer):
             own = own + ops.cast(dense_0.bias, features.dtype)
         other = ops.matmul(features, kernel[f:])
         # Dummy slots (index >= particles) are invalid and weighted 0 below; any real row will do.
-        flat = ops.minimum(ops.reshape(idx, (batch, -1)), num - 1)
-        neighbours = ops.take_along_axis(other, flat[..., None], axis=1)
+        # int32 rows gathered per jet: take_along_axis would build int64 indices of the
+        # gathered tensor's full (batch, particles * k, dim) shape
+        flat = ops.minimum(ops.reshape(ops.cast(idx, "int32"), (batch, -1)), num - 1)
+        neighbours = tf.gather(other, flat, axis=1, batch_dims=1)
         neighbours = ops.reshape(neighbours, (batch, num, self.k, ops.shape(other)[-1]))
         edges = self.net.dense_1(dense_0.activation(own[:, :, None, :] + neighbours))
         if valid is None:
