@@ -207,6 +207,14 @@ def test_loader_trims_padding_exactly(tmp_path):
         JetLoader(path, 64, trim_padding=-1)
 
 
+def test_peak_rss_sees_a_new_allocation_after_a_reset():
+    benchmarks.reset_peak_rss()
+    before = benchmarks.peak_rss()
+    block = np.ones(64 * 2**20, np.uint8)  # 64 MiB, touched
+    assert benchmarks.peak_rss() - before > 0.05
+    del block
+
+
 def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity(tmp_path):
     rng = np.random.default_rng(1)
     data, jet, pid = benchmarks.synthetic_chunk(rng, 2000, 120, num_classes=3)
@@ -234,11 +242,16 @@ def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity
 
 
 def test_benchmark_inputs_follow_the_issue_spec():
-    """Generated benchmark jets: multiplicity ~N(40, 16) padded to P, zero padding, one-hot labels."""
+    """Generated benchmark jets: multiplicity ~Gamma(mean 40, sd 16) padded to P, zero padding, one-hot labels."""
     batches = benchmarks.synthetic_batches(2, 256, num_particles=150, num_classes=10)
     mask = np.concatenate([b["mask"] for b in batches])
     mult = mask.sum(1)
     assert abs(mult.mean() - 40) < 2 and abs(mult.std() - 16) < 2
+    many = benchmarks.multiplicities(np.random.default_rng(1), 100_000, 150)
+    skew = np.mean((many - many.mean()) ** 3) / many.std() ** 3
+    assert abs(many.mean() - 40) < 0.3 and abs(many.std() - 16) < 0.3
+    assert abs(skew - 0.8) < 0.1  # a Gamma's 2/sqrt(shape), not a normal's 0
+    assert many.min() >= 1 and many.max() <= 150
     x = np.concatenate([b["particles"] for b in batches])
     assert x.shape == (512, 150, 13) and np.all(x[mask == 0] == 0)
     assert np.all(np.concatenate([b["label"] for b in batches]).sum(1) == 1)
