@@ -180,7 +180,9 @@ def training_model(model_cfg, train_cfg, total_steps: int, seed: int = 0):
 
     model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed, mixed_precision=train_cfg.mixed_precision)
     head, body = make_optimizers(train_cfg, total_steps)
-    model.compile(optimizer=head, body_optimizer=body, jit_compile=train_cfg.jit_compile)
+    model.compile(
+        optimizer=head, body_optimizer=body, jit_compile=train_cfg.jit_compile, accum_steps=train_cfg.accum_steps
+    )
     return model
 
 
@@ -261,6 +263,7 @@ def add_args(parser) -> None:
         help="batches of similar multiplicity, as the loader's bucket option draws them",
     )
     g.add_argument("--mixed_precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
+    g.add_argument("--accum_steps", type=int, default=1, help="micro-batches per training batch (one update)")
     g.add_argument("--json", help="append the result rows to this JSON-lines file")
     flags.add_model_args(parser)
 
@@ -365,6 +368,7 @@ def run_training(args) -> list[dict]:
             fine_tune=c["mode"] == "classifier",
             trim_padding=c["trim"],
             mixed_precision=args.mixed_precision,
+            accum_steps=args.accum_steps,
         )
         model = training_model(model_cfg, train_cfg, warmup + args.steps)
         return time_training(model, dataset, args.steps, warmup, args.batch)
@@ -396,6 +400,8 @@ def _row(kind: str, args, c: dict, timing: Timing) -> dict:
         "particles": args.particles,
         "bucket": int(args.bucket),
         "bf16": int(args.mixed_precision),
+        "recompute": c["model"].recompute,
+        "accum": args.accum_steps if kind == "train" else 1,
         "inputs": "files" if args.data else "generated",
         **timing.row(),
     }

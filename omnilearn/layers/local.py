@@ -69,22 +69,31 @@ class EdgeConv(layers.Layer):
     ``[x_j - x_i, x_i]``; that is the same layer with the kernel's two row blocks swapped,
     which :mod:`omnilearn.models.upstream` does on import.)
 
+    ``recompute``: the backward pass recomputes the layer (``tf.recompute_grad``) instead of
+    keeping its ``(batch, particles, k, 2 dim)`` edge tensors; same gradients, less memory.
+
     Inputs: ``points`` (batch, particles, d), ``features`` (batch, particles, f), ``mask``
     (batch, particles).  Output: (batch, particles, dim), zero on padded particles unless
     ``exclude_padding`` is False.
     """
 
-    def __init__(self, dim: int, k: int = 10, exclude_padding: bool = True, **kwargs):
+    def __init__(self, dim: int, k: int = 10, exclude_padding: bool = True, recompute: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.dim = dim
         self.k = k
         self.exclude_padding = exclude_padding
+        self.recompute = recompute
         self.net = MLP(2 * dim, dim, name="mlp")
 
     def build(self, points_shape, features_shape=None, mask_shape=None):
         self.net.build((None, None, None, 2 * features_shape[-1]))
 
     def call(self, points, features, mask):
+        if self.recompute:
+            return tf.recompute_grad(self._forward)(points, features, mask)
+        return self._forward(points, features, mask)
+
+    def _forward(self, points, features, mask):
         if self.exclude_padding:
             idx, valid = knn(points, mask, self.k)
         else:
@@ -116,4 +125,10 @@ class EdgeConv(layers.Layer):
         return tuple(features_shape[:-1]) + (self.dim,)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "k": self.k, "exclude_padding": self.exclude_padding}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "k": self.k,
+            "exclude_padding": self.exclude_padding,
+            "recompute": self.recompute,
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from . import activations
@@ -89,6 +90,9 @@ class AttentionBlock(layers.Layer):
     ``norm="group", masked=False`` is the authors' block: one GroupNorm over all tokens, padding
     included, attention without a mask, and (when every token is a query) the LayerScale'd
     updates multiplied by the mask.  Its output depends on the padding length.
+
+    ``recompute``: the backward pass recomputes the block (``tf.recompute_grad``) instead of
+    keeping its activations; same gradients (without dropout), less memory, more compute.
     """
 
     def __init__(
@@ -102,6 +106,7 @@ class AttentionBlock(layers.Layer):
         mlp_ratio: int = 2,
         norm: str = "layer",
         masked: bool = True,
+        recompute: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -114,6 +119,7 @@ class AttentionBlock(layers.Layer):
         self.mlp_ratio = mlp_ratio
         self.norm = norm
         self.masked = masked
+        self.recompute = recompute
         self.norm_in = normalization(norm, "norm_in")
         self.attention = BiasedAttention(num_heads, key_dim=dim // num_heads, name="attention")
         self.norm_attn = normalization(norm, "norm_attn") if post_norm else None
@@ -135,12 +141,21 @@ class AttentionBlock(layers.Layer):
         self.mlp_out.build((None, None, self.mlp_ratio * self.dim))
 
     def call(self, x, residual, mask, num_queries=None, bias=None, training=None):
-        normed = self.norm_in(x)
-        query = normed if num_queries is None else normed[:, :num_queries]
         if not self.masked:
             bias = None
         elif bias is None:
             bias = attention_bias(mask)
+        if bias is None:
+            bias = ops.zeros((), "float32")  # recompute_grad takes tensors only
+        forward = lambda *a: self._forward(*a, num_queries=num_queries, training=training)  # noqa: E731
+        if self.recompute:
+            forward = tf.recompute_grad(forward)
+        return forward(x, residual, mask, bias)
+
+    def _forward(self, x, residual, mask, bias, num_queries=None, training=None):
+        normed = self.norm_in(x)
+        query = normed if num_queries is None else normed[:, :num_queries]
+        bias = bias if self.masked else None
         update = self.attention(query, normed, bias=bias, training=training)
         # the authors zero the padded rows of each LayerScale'd update (not of the class token)
         update_mask = None if self.masked or num_queries is not None else ops.cast(mask, update.dtype)[..., None]
@@ -173,4 +188,5 @@ class AttentionBlock(layers.Layer):
             "mlp_ratio": self.mlp_ratio,
             "norm": self.norm,
             "masked": self.masked,
+            "recompute": self.recompute,
         }

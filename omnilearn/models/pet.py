@@ -50,6 +50,7 @@ def _block(cfg: ModelConfig, name: str, post_norm: bool) -> AttentionBlock:
         post_norm=post_norm,
         norm="group" if up else "layer",
         masked=not up,
+        recompute=cfg.recompute == "all",
         name=name,
     )
 
@@ -94,7 +95,8 @@ def build_body(cfg: ModelConfig, name: str = "pet_body") -> keras.Model:
         local = inp["particles"] if up else x
         points = local[..., :2]
         for i in range(cfg.num_local):
-            local = EdgeConv(dim, cfg.K, exclude_padding=not up, name=f"local_{i}")(points, local, mask)
+            conv = EdgeConv(dim, cfg.K, exclude_padding=not up, recompute=cfg.recompute != "none", name=f"local_{i}")
+            local = conv(points, local, mask)
             points = local
         h = layers.Add(name="add_local")([h, local])
     skip = h
