@@ -5,7 +5,7 @@
     python benchmarks/inference_throughput.py --data data/pythia/test.h5
 
 Times ``model.predict_on_batch`` (what the evaluation calls) on batches of ``--batch`` (256)
-generated jets, multiplicity ~N(40, 16) padded to ``--particles`` (150), 13 features,
+generated jets, multiplicity ~Gamma(mean 40, sd 16) padded to ``--particles`` (150), 13 features,
 10 classes; jets/s at the median, slowest and fastest of ``--steps`` batches after a warm-up
 pass.  ``--modes`` is ignored (always the classifier).  See :mod:`omnilearn.benchmarks`.
 """

@@ -3,7 +3,7 @@
     python benchmarks/input_pipeline.py --jets 200000 --particles 150 --batch 256 --workdir /tmp/bench
     python benchmarks/input_pipeline.py --jets 600000 --trim 16 --bucket   # a 4.7 GB file, as training reads it
 
-Multiplicities follow ~N(40, 16) clipped to [1, P], like JetClass; the 13 features are random
+Multiplicities follow ~Gamma(mean 40, sd 16) clipped to [1, P], like JetClass; the 13 features are random
 but shaped like the real ones (one-hot PID flags, zero padding). Peak RSS is the process high
 water mark (VmHWM), so the file write is included; the growth during streaming is printed too.
 """

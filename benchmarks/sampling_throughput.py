@@ -3,7 +3,7 @@
     python benchmarks/sampling_throughput.py                          # paper model, 4/16/64 steps (DPM-Solver++ 2M)
     python benchmarks/sampling_throughput.py --sample_steps 8,32 --guidance 1 --trim 0,16
 
-Generates the particles of ``--batch`` jets (multiplicity ~N(40, 16) padded to
+Generates the particles of ``--batch`` jets (multiplicity ~Gamma(mean 40, sd 16) padded to
 ``--particles``; jet features and labels as conditions) with
 :func:`omnilearn.generation.sampler.sample_particles` and prints seconds per jet, jets/s and
 ms per jet per step (every step is one body + generator pass; guidance doubles it).  The

@@ -5,7 +5,7 @@
     python benchmarks/train_throughput.py --model_size quickstart --particles 64 --batch 64
     python benchmarks/train_throughput.py --data data/pythia/train.h5  # real (Pythia) jets via the loader
 
-Generated jets: multiplicity ~N(40, 16) padded to ``--particles`` (150), 13 features,
+Generated jets: multiplicity ~Gamma(mean 40, sd 16) padded to ``--particles`` (150), 13 features,
 10 classes, batch ``--batch`` (256).  Mode ``all`` is the pretraining step (both heads and the
 smeared pass); ``classifier`` is the fine-tuning step (body at 0.1x the heads' rate).  Prints
 jets/s at the median, slowest and fastest of ``--steps`` timed steps after one warm-up pass

@@ -1,11 +1,12 @@
 """Throughput measurements behind the scripts in ``benchmarks/`` (training, inference, sampling).
 
 Inputs are generated like JetClass as the performance issue specifies: multiplicities
-~N(40, 16) clipped to [1, P], padded to P = 150, 13 particle features (kinematics, charge,
+~Gamma(mean 40, sd 16) clipped to [1, P], padded to P = 150, 13 particle features (kinematics, charge,
 one-hot PID), 10 classes.  A fixed set of distinct batches is cycled; the first pass over
 them is the warm-up (tracing and one XLA compilation per distinct particle-axis length), so
 the timed steps measure the steady state.  Each step is synchronised (its loss or output is
-read back) and timed on its own; results give jets/s at the median, slowest and fastest step.
+read back) and timed on its own; results give jets/s at the median, slowest and fastest step,
+and the peak RSS of the process while that configuration ran (:func:`peak_rss`).
 """
 
 from __future__ import annotations
@@ -20,17 +21,49 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
 
-#: multiplicity of the generated jets (JetClass-like)
+#: mean and standard deviation of the generated jets' multiplicity (a Gamma, JetClass-like)
 MULTIPLICITY = (40.0, 16.0)
+
+
+def multiplicities(rng: np.random.Generator, n: int, num_particles: int) -> np.ndarray:
+    """``n`` multiplicities ~Gamma(mean 40, sd 16), rounded and clipped to [1, P] (int64)."""
+    mean, sd = MULTIPLICITY
+    shape, scale = (mean / sd) ** 2, sd * sd / mean
+    return np.clip(np.rint(rng.gamma(shape, scale, n)), 1, num_particles).astype(np.int64)
+
+
+def reset_peak_rss() -> bool:
+    """Reset the process's peak RSS (Linux ``/proc/self/clear_refs``); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> float:
+    """Peak resident memory of this process in GiB since the last :func:`reset_peak_rss`
+    (``VmHWM``; else ``getrusage``'s peak since the start)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def synthetic_chunk(rng: np.random.Generator, n: int, num_particles: int, num_classes: int = 10):
     """``n`` raw jets in the unified format: data (n, P, 13), jet (n, 4), pid (n,).
 
-    Multiplicities ~N(40, 16) clipped to [1, P]; random kinematics, charge in {-1, 0, 1} and
+    Multiplicities from :func:`multiplicities`; random kinematics, charge in {-1, 0, 1} and
     one PID flag per particle; padding exactly zero; jet pT, η, mass, multiplicity.
     """
-    mult = np.clip(np.rint(rng.normal(*MULTIPLICITY, n)), 1, num_particles).astype(np.int64)
+    mult = multiplicities(rng, n, num_particles)
     real = np.arange(num_particles)[None, :] < mult[:, None]
     data = rng.standard_normal((n, num_particles, 13), dtype=np.float32)
     data[..., 7:] = 0.0
@@ -147,7 +180,9 @@ def training_model(model_cfg, train_cfg, total_steps: int, seed: int = 0):
 
     model = OmniLearn(model_cfg, mode=train_cfg.mode, seed=seed, mixed_precision=train_cfg.mixed_precision)
     head, body = make_optimizers(train_cfg, total_steps)
-    model.compile(optimizer=head, body_optimizer=body, jit_compile=train_cfg.jit_compile)
+    model.compile(
+        optimizer=head, body_optimizer=body, jit_compile=train_cfg.jit_compile, accum_steps=train_cfg.accum_steps
+    )
     return model
 
 
@@ -228,6 +263,7 @@ def add_args(parser) -> None:
         help="batches of similar multiplicity, as the loader's bucket option draws them",
     )
     g.add_argument("--mixed_precision", action="store_true", help="bfloat16 compute (a GPU option; not exact)")
+    g.add_argument("--accum_steps", type=int, default=1, help="micro-batches per training batch (one update)")
     g.add_argument("--json", help="append the result rows to this JSON-lines file")
     flags.add_model_args(parser)
 
@@ -293,15 +329,27 @@ def _num_classes(args) -> int:
     return len(inspect_file(args.data[0]).classes)
 
 
+def _release() -> None:
+    """Free the previous configuration's models and start a new peak-RSS window."""
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
+    reset_peak_rss()
+
+
 def _time_configurations(args, kind: str, timed: Callable) -> list[dict]:
     """One result row per configuration: ``timed(c, model_cfg, dataset, warmup)`` → :class:`Timing`."""
     _setup(args)
     rows = []
     num_classes = _num_classes(args)
     for c in configurations(args):
+        _release()
         dataset, warmup = _inputs(args, c["trim"], num_classes)
         timing = timed(c, c["model"].replace(num_classes=num_classes), dataset, warmup)
-        rows.append(_row(kind, args, c, timing))
+        rows.append({**_row(kind, args, c, timing), "peak_rss_gib": round(peak_rss(), 2)})
         print(rows[-1], flush=True)
     return rows
 
@@ -320,6 +368,7 @@ def run_training(args) -> list[dict]:
             fine_tune=c["mode"] == "classifier",
             trim_padding=c["trim"],
             mixed_precision=args.mixed_precision,
+            accum_steps=args.accum_steps,
         )
         model = training_model(model_cfg, train_cfg, warmup + args.steps)
         return time_training(model, dataset, args.steps, warmup, args.batch)
@@ -351,6 +400,8 @@ def _row(kind: str, args, c: dict, timing: Timing) -> dict:
         "particles": args.particles,
         "bucket": int(args.bucket),
         "bf16": int(args.mixed_precision),
+        "recompute": c["model"].recompute,
+        "accum": args.accum_steps if kind == "train" else 1,
         "inputs": "files" if args.data else "generated",
         **timing.row(),
     }
@@ -385,6 +436,7 @@ def run_sampling(args) -> list[dict]:
     rows = []
     args.modes = "generator"
     for c in configurations(args):
+        _release()
         batch = synthetic_batches(1, args.batch, args.particles, 10, bucket=args.bucket)[0]
         mask = batch["mask"]
         if c["trim"]:
@@ -432,6 +484,7 @@ def run_sampling(args) -> list[dict]:
                     "jets_per_s": round(args.batch / per_batch, 2),
                     "ms_per_jet_per_step": round(1e3 * per_batch / args.batch / steps, 2),
                     "first_call_s": round(t0 - ta, 1),
+                    "peak_rss_gib": round(peak_rss(), 2),
                 }
             )
             print(rows[-1], flush=True)

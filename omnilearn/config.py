@@ -62,6 +62,9 @@ class ModelConfig:
     #: decay of the exponential moving averages of the body and generator head weights, kept in
     #: the checkpoint and used by the sampler; 0: none. The paper is silent: 0.999, as the authors.
     ema: float = 0.999
+    #: recompute activations in the backward pass instead of keeping them (one of RECOMPUTE):
+    #: less memory for more compute, same gradients (see docs/performance.md)
+    recompute: str = "local"
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -70,6 +73,11 @@ class ModelConfig:
             raise ValueError(f"num_diffusion must be in 1..{self.num_feat}, got {self.num_diffusion}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if self.recompute not in RECOMPUTE:
+            raise ValueError(f"recompute must be one of {RECOMPUTE}, got {self.recompute!r}")
+        if self.recompute == "all" and self.dropout > 0:
+            # a recomputed block would draw new dropout masks: different gradients
+            raise ValueError("recompute='all' needs dropout = 0")
 
     @classmethod
     def upstream(cls, **changes) -> ModelConfig:
@@ -88,6 +96,10 @@ class ModelConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
+
+#: ``ModelConfig.recompute``: what the backward pass recomputes instead of keeping from the
+#: forward pass (``local``: the DGCNN layers' edge tensors; ``all``: those and every transformer block).
+RECOMPUTE: tuple[str, ...] = ("none", "local", "all")
 
 #: Training modes: which heads are trained (``all``: classifier, generator and smeared classifier).
 MODES: tuple[str, ...] = ("classifier", "generator", "all")
@@ -120,6 +132,9 @@ class TrainConfig:
     bucket: bool = False
     #: bfloat16 compute with float32 weights (keras mixed_bfloat16; for GPUs, not exact)
     mixed_precision: bool = False
+    #: run each batch as this many micro-batches and sum their gradients before the one
+    #: optimizer step (the same update, less memory; ``OmniLearn.accumulated_gradients``)
+    accum_steps: int = 1
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)

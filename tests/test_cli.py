@@ -73,6 +73,7 @@ def test_top_level_help_lists_commands_without_tensorflow():
             ["preprocess", "--dataset", "top", "--input", "x", "--max-jets", "10", "--num-particles", "7"],
         ),
         (["quickstart", "--no_scratch", "--paper_size"], ["quickstart", "--no-scratch", "--paper-size"]),
+        (["train", "--accum_steps", "4", "--recompute", "all"], ["train", "--accum-steps=4", "--recompute=all"]),
         (["pythia-tasks", "--jets_per_class", "9"], ["pythia-tasks", "--jets-per-class", "9"]),
         (["sample", "--dataset", "jetnet30", "--num_jets", "4"], ["sample", "--dataset=jetnet30", "--num-jets=4"]),
         (["evaluate", "--dataset", "qg", "--cov_batches", "2"], ["evaluate", "--dataset", "qg", "--cov-batches=2"]),
@@ -80,6 +81,18 @@ def test_top_level_help_lists_commands_without_tensorflow():
 )
 def test_hyphen_aliases_parse_to_the_same_values(underscore, hyphen):
     assert _parse(hyphen) == _parse(underscore)  # an ignored alias would be an "unrecognized arguments" exit
+
+
+def test_memory_flags_reach_the_configurations():
+    from argparse import Namespace
+
+    from omnilearn.cli import flags
+
+    args = Namespace(**_parse(["train", "--accum_steps", "4", "--recompute", "none"]))
+    assert flags.train_config(args).accum_steps == 4 and flags.model_config(args).recompute == "none"
+    args = Namespace(**_parse(["train"]))
+    assert flags.train_config(args).accum_steps == 1 and flags.model_config(args).recompute == "local"
+    assert _exit_code(["train", "--accum_steps", "0"]) == 2 and _exit_code(["train", "--recompute", "x"]) == 2
 
 
 def test_aliases_are_hidden_from_help(capsys):

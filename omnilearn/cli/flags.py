@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import runs
-from ..config import MODES, ModelConfig, TrainConfig
+from ..config import MODES, RECOMPUTE, ModelConfig, TrainConfig
 
 _MODEL, _TRAIN = ModelConfig(), TrainConfig()
 
@@ -151,6 +151,13 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="keep only the leading N particles of each jet (default: all the files hold)",
     )
+    g.add_argument(
+        "--recompute",
+        choices=RECOMPUTE,
+        default=_MODEL.recompute,
+        help="recompute in the backward pass instead of storing: the DGCNN edges (local) or also every "
+        "transformer block (all); same gradients, less memory",
+    )
     g = parser.add_argument_group("options of the authors' code (the paper is silent on them)")
     g.add_argument(
         "--num_diffusion",
@@ -202,6 +209,12 @@ def add_train_args(parser: argparse.ArgumentParser, **defaults: Any) -> None:
     )
     g.add_argument("--bucket", action="store_true", help="batch jets of similar multiplicity (less padding)")
     g.add_argument("--mixed_precision", action="store_true", help="bfloat16 compute (for GPUs; not exact)")
+    g.add_argument(
+        "--accum_steps",
+        type=positive_int,
+        default=_TRAIN.accum_steps,
+        help="run each batch as N micro-batches with one optimizer step (same update, less memory)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seeds initialisation, shuffling and diffusion noise")
     g.add_argument("--no_resume", dest="resume", action="store_false", help="ignore an existing 'last' checkpoint")
 
@@ -232,6 +245,7 @@ def model_config(args: argparse.Namespace) -> ModelConfig:
         num_diffusion=args.num_diffusion,
         ema=args.ema,
         jet_regression=args.jet_regression,
+        recompute=args.recompute,
     )
 
 
@@ -252,6 +266,7 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
         trim_padding=args.trim_padding,
         mixed_precision=args.mixed_precision,
         bucket=args.bucket,
+        accum_steps=args.accum_steps,
         **extra,
     )
 

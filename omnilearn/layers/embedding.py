@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from . import activations
+
 
 @keras.saving.register_keras_serializable("omnilearn")
 class MLP(layers.Layer):
@@ -16,8 +18,9 @@ class MLP(layers.Layer):
     def __init__(self, width: int, out: int, use_bias: bool = True, activation: str = "gelu", **kwargs):
         super().__init__(**kwargs)
         self.width, self.out, self.use_bias, self.activation = width, out, use_bias, activation
-        self.dense_0 = layers.Dense(width, activation=activation, use_bias=use_bias, name="dense_0")
-        self.dense_1 = layers.Dense(out, activation=activation, use_bias=use_bias, name="dense_1")
+        act = activations.get(activation)
+        self.dense_0 = layers.Dense(width, activation=act, use_bias=use_bias, name="dense_0")
+        self.dense_1 = layers.Dense(out, activation=act, use_bias=use_bias, name="dense_1")
 
     def build(self, input_shape):
         self.dense_0.build(input_shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from .embedding import MLP
@@ -68,22 +69,31 @@ class EdgeConv(layers.Layer):
     ``[x_j - x_i, x_i]``; that is the same layer with the kernel's two row blocks swapped,
     which :mod:`omnilearn.models.upstream` does on import.)
 
+    ``recompute``: the backward pass recomputes the layer (``tf.recompute_grad``) instead of
+    keeping its ``(batch, particles, k, 2 dim)`` edge tensors; same gradients, less memory.
+
     Inputs: ``points`` (batch, particles, d), ``features`` (batch, particles, f), ``mask``
     (batch, particles).  Output: (batch, particles, dim), zero on padded particles unless
     ``exclude_padding`` is False.
     """
 
-    def __init__(self, dim: int, k: int = 10, exclude_padding: bool = True, **kwargs):
+    def __init__(self, dim: int, k: int = 10, exclude_padding: bool = True, recompute: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.dim = dim
         self.k = k
         self.exclude_padding = exclude_padding
+        self.recompute = recompute
         self.net = MLP(2 * dim, dim, name="mlp")
 
     def build(self, points_shape, features_shape=None, mask_shape=None):
         self.net.build((None, None, None, 2 * features_shape[-1]))
 
     def call(self, points, features, mask):
+        if self.recompute:
+            return tf.recompute_grad(self._forward)(points, features, mask)
+        return self._forward(points, features, mask)
+
+    def _forward(self, points, features, mask):
         if self.exclude_padding:
             idx, valid = knn(points, mask, self.k)
         else:
@@ -99,8 +109,10 @@ class EdgeConv(layers.Layer):
             own = own + ops.cast(dense_0.bias, features.dtype)
         other = ops.matmul(features, kernel[f:])
         # Dummy slots (index >= particles) are invalid and weighted 0 below; any real row will do.
-        flat = ops.minimum(ops.reshape(idx, (batch, -1)), num - 1)
-        neighbours = ops.take_along_axis(other, flat[..., None], axis=1)
+        # int32 rows gathered per jet: take_along_axis would build int64 indices of the
+        # gathered tensor's full (batch, particles * k, dim) shape
+        flat = ops.minimum(ops.reshape(ops.cast(idx, "int32"), (batch, -1)), num - 1)
+        neighbours = tf.gather(other, flat, axis=1, batch_dims=1)
         neighbours = ops.reshape(neighbours, (batch, num, self.k, ops.shape(other)[-1]))
         edges = self.net.dense_1(dense_0.activation(own[:, :, None, :] + neighbours))
         if valid is None:
@@ -113,4 +125,10 @@ class EdgeConv(layers.Layer):
         return tuple(features_shape[:-1]) + (self.dim,)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "k": self.k, "exclude_padding": self.exclude_padding}
+        return {
+            **super().get_config(),
+            "dim": self.dim,
+            "k": self.k,
+            "exclude_padding": self.exclude_padding,
+            "recompute": self.recompute,
+        }

@@ -83,6 +83,7 @@ class OmniLearn(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss",) + LOSS_TERMS}
         self.accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
         self.body_optimizer = None
+        self.accum_steps = 1
 
     # -- EMA copies ----------------------------------------------------------------------
     @property
@@ -204,10 +205,16 @@ class OmniLearn(keras.Model):
             skip = {id(v) for v in self.classifier.get_layer("jet_regression").trainable_variables}
         return [v for head in heads[self.mode] for v in head.trainable_variables if id(v) not in skip]
 
-    def compile(self, optimizer="adam", body_optimizer=None, **kwargs):
+    def compile(self, optimizer="adam", body_optimizer=None, accum_steps: int = 1, **kwargs):
+        """Keras' ``compile`` with a second optimizer for the body (see the class docstring) and
+        ``accum_steps``: each training batch runs as that many micro-batches whose gradients are
+        summed before one optimizer step (:meth:`accumulated_gradients`)."""
+        if int(accum_steps) < 1:
+            raise ValueError(f"accum_steps must be >= 1, got {accum_steps}")
         kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=optimizer, **kwargs)
         self.body_optimizer = body_optimizer
+        self.accum_steps = int(accum_steps)
         if body_optimizer is None:
             self.optimizer.build(self.body.trainable_variables + self.head_variables())
         else:
@@ -222,13 +229,77 @@ class OmniLearn(keras.Model):
         """Hook for data-parallel training (averages metrics over workers); identity here."""
         return value
 
+    def accumulated_gradients(self, batch, variables: list, steps: int):
+        """``(total, losses, grads)`` of the whole ``batch``, computed on ``steps`` micro-batches.
+
+        The loss terms are batch means (``mean(weight * per_jet)``), so the sum over micro-batches
+        of each micro-batch's mean times its share of the batch is the batch's mean, and the same
+        holds for the gradients: one optimizer step with them is the full batch's step.  The
+        diffusion time and noise are drawn for the whole batch first, as the full step draws them
+        (the same numbers for the same seed); the feature and label drops are drawn per
+        micro-batch.  Micro-batches have ceil(B / steps) rows (static shapes under XLA); the rows
+        past the end of the batch repeat its last jet with weight 0.  The accuracy metric is
+        updated here, per micro-batch.
+        """
+        x = ops.convert_to_tensor(batch["particles"])
+        size = tf.shape(x)[0]
+        micro = (size + steps - 1) // steps
+        count = (size + micro - 1) // micro
+        draws = {}
+        if self.mode in ("generator", "all"):
+            draws["time"] = keras.random.uniform((size, 1), seed=self.seed_generator, dtype=x.dtype)
+            draws["noise"] = keras.random.normal(tf.shape(x), seed=self.seed_generator, dtype=x.dtype)
+        weight = batch.get("weight")
+        weight = ops.ones((size,), dtype=x.dtype) if weight is None else ops.convert_to_tensor(weight)
+        arrays = {**{k: ops.convert_to_tensor(v) for k, v in batch.items()}, "weight": weight}
+
+        def micro_step(i):
+            rows = i * micro + tf.range(micro)
+            valid = tf.cast(rows < size, x.dtype)
+            rows = tf.minimum(rows, size - 1)
+            part = {k: tf.gather(v, rows) for k, v in arrays.items()}
+            part["weight"] = part["weight"] * valid
+            extra = {k: tf.gather(v, rows) for k, v in draws.items()}
+            share = tf.cast(micro, "float32") / tf.cast(size, "float32")
+            with tf.GradientTape() as tape:
+                losses, logits = self.compute_losses(part, training=True, **extra)
+                losses = {k: v * share for k, v in losses.items()}
+                total = ops.sum(ops.stack(list(losses.values())))
+            grads = tape.gradient(total, variables)
+            if logits is not None:
+                self.accuracy.update_state(part["label"], logits, sample_weight=valid)
+            return total, losses, grads
+
+        # the first micro-batch outside the loop: it fixes the loss terms and which variables
+        # get no gradient (None, as in the full step, so the optimizer skips them)
+        total, losses, grads = micro_step(tf.constant(0))
+        connected = [g is not None for g in grads]
+        grads = [tf.convert_to_tensor(g) for g in grads if g is not None]
+
+        def body(i, total, losses, grads):
+            t, terms, g = micro_step(i)
+            g = [tf.convert_to_tensor(gi) for gi in g if gi is not None]
+            return i + 1, total + t, {k: losses[k] + terms[k] for k in losses}, [a + b for a, b in zip(grads, g)]
+
+        _, total, losses, grads = tf.while_loop(
+            lambda i, *_: i < count, body, (tf.constant(1), total, losses, grads), parallel_iterations=1
+        )
+        it = iter(grads)
+        return total, losses, [next(it) if c else None for c in connected]
+
     def train_step(self, batch):
         body_vars = self.body.trainable_variables
         head_vars = self.head_variables()
-        with tf.GradientTape() as tape:
-            losses, logits = self.compute_losses(batch, training=True)
-            total = ops.sum(ops.stack(list(losses.values())))
-        grads = self.reduce_gradients(tape.gradient(total, body_vars + head_vars))
+        steps = getattr(self, "accum_steps", 1)
+        if steps > 1:
+            total, losses, grads = self.accumulated_gradients(batch, body_vars + head_vars, steps)
+            logits = None  # accuracy already updated per micro-batch
+        else:
+            with tf.GradientTape() as tape:
+                losses, logits = self.compute_losses(batch, training=True)
+                total = ops.sum(ops.stack(list(losses.values())))
+            grads = tape.gradient(total, body_vars + head_vars)
+        grads = self.reduce_gradients(grads)
         n = len(body_vars)
         if self.body_optimizer is None:
             self.optimizer.apply(grads, body_vars + head_vars)
@@ -236,19 +307,21 @@ class OmniLearn(keras.Model):
             self.body_optimizer.apply(grads[:n], body_vars)
             self.optimizer.apply(grads[n:], head_vars)
         self.update_ema()
-        return self._update_metrics(total, losses, logits, batch)
+        counted = steps > 1 and self.mode != "generator"
+        return self._update_metrics(total, losses, logits, batch, accuracy_counted=counted)
 
     def test_step(self, batch):
         losses, logits = self.compute_losses(batch, training=False)
         total = ops.sum(ops.stack(list(losses.values())))
         return self._update_metrics(total, losses, logits, batch)
 
-    def _update_metrics(self, total, losses, logits, batch):
+    def _update_metrics(self, total, losses, logits, batch, accuracy_counted: bool = False):
         shown = [self.trackers["loss"]] + [self.trackers[name] for name in losses]
         for tracker, value in zip(shown, [total, *losses.values()]):
             tracker.update_state(self.reduce_metric(value))
         if logits is not None:
             self.accuracy.update_state(batch["label"], logits)
+        if logits is not None or accuracy_counted:
             shown.append(self.accuracy)
         return {m.name: m.result() for m in shown}
 

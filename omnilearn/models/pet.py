@@ -17,9 +17,10 @@ import keras
 from keras import layers, ops
 
 from ..config import ModelConfig
+from ..layers import activations
 from ..layers.embedding import MLP, FeatureDrop, LayerDrop, Masked, ParticleBroadcast, ScaleShift, TimeEmbedding
 from ..layers.local import EdgeConv
-from ..layers.transformer import AttentionBlock, normalization
+from ..layers.transformer import AttentionBlock, attention_bias, normalization
 
 
 def _inputs(cfg: ModelConfig, *names: str) -> dict[str, keras.KerasTensor]:
@@ -49,6 +50,7 @@ def _block(cfg: ModelConfig, name: str, post_norm: bool) -> AttentionBlock:
         post_norm=post_norm,
         norm="group" if up else "layer",
         masked=not up,
+        recompute=cfg.recompute == "all",
         name=name,
     )
 
@@ -87,18 +89,21 @@ def build_body(cfg: ModelConfig, name: str = "pet_body") -> keras.Model:
     t = _time_embedding(cfg)(inp["time"])
     # no bias: the time embedding is zero at t = 0, so scale = shift = 0 and the modulation is
     # the identity there (the body is then the plain classifier body, paper Sec. II A)
-    t = layers.Dense(2 * dim, activation="gelu", use_bias=False, name="time_scale_shift")(t)
+    t = layers.Dense(2 * dim, activation=activations.gelu, use_bias=False, name="time_scale_shift")(t)
     h = ScaleShift(mask_output=not up, name="time_condition")(h, t, mask)
     if cfg.local:
         local = inp["particles"] if up else x
         points = local[..., :2]
         for i in range(cfg.num_local):
-            local = EdgeConv(dim, cfg.K, exclude_padding=not up, name=f"local_{i}")(points, local, mask)
+            conv = EdgeConv(dim, cfg.K, exclude_padding=not up, recompute=cfg.recompute != "none", name=f"local_{i}")
+            local = conv(points, local, mask)
             points = local
         h = layers.Add(name="add_local")([h, local])
     skip = h
+    bias = None if up else attention_bias(mask)  # once for all blocks
     for i in range(cfg.num_layers):
-        h = Masked(name=f"mask_{i}")(_block(cfg, f"transformer_{i}", post_norm=False)(h, h, mask), mask)
+        block = _block(cfg, f"transformer_{i}", post_norm=False)
+        h = Masked(name=f"mask_{i}")(block(h, h, mask, bias=bias), mask)
     out = layers.Add(name="add_skip")([h, skip])
     return keras.Model(inp, out, name=name)
 
@@ -119,13 +124,15 @@ def build_classifier(cfg: ModelConfig, name: str = "pet_classifier") -> keras.Mo
     inp = _inputs(cfg, "encoded", "jet", "mask")
     mask = inp["mask"]
     dim = cfg.projection_dim
-    jet = layers.Dense(2 * dim, activation="gelu", name="jet_embedding")(inp["jet"])
+    jet = layers.Dense(2 * dim, activation=activations.gelu, name="jet_embedding")(inp["jet"])
     h = ScaleShift(name="jet_condition")(inp["encoded"], jet, None if up else mask)
     token = ClassToken(dim, learned=not up, name="class_token")(h)
     full_mask = ops.concatenate([ops.ones_like(mask[:, :1]), mask], axis=1)
+    bias = None if up else attention_bias(full_mask)
     for i in range(cfg.num_class_layers):
         tokens = ops.concatenate([token, h], axis=1)
-        token = _block(cfg, f"class_block_{i}", post_norm=True)(tokens, token, full_mask, num_queries=1)
+        block = _block(cfg, f"class_block_{i}", post_norm=True)
+        token = block(tokens, token, full_mask, num_queries=1, bias=bias)
     token = _norm(cfg, "class_norm")(token)[:, 0]
     outputs = {"logits": layers.Dense(cfg.num_classes, name="class_output")(token)}
     if cfg.jet_regression:
@@ -150,21 +157,22 @@ def build_generator(cfg: ModelConfig, name: str = "pet_generator") -> keras.Mode
     dim = cfg.projection_dim
     t = _time_embedding(cfg)(inp["time"])
     if up:
-        jet = layers.Dense(dim, activation="gelu", name="jet_embedding")(inp["jet"])
+        jet = layers.Dense(dim, activation=activations.gelu, name="jet_embedding")(inp["jet"])
         cond = MLP(2 * dim, dim, name="condition")(layers.Concatenate(name="concat_time_jet")([t, jet]))
         label = layers.Dense(dim, use_bias=False, name="label_embedding")(inp["label"])
     else:
         jet = MLP(2 * dim, dim, name="jet_embedding")(inp["jet"])
         cond = MLP(2 * dim, dim, name="condition")(layers.Add(name="add_time_jet")([t, jet]))
-        label = layers.Dense(dim, activation="gelu", use_bias=False, name="label_embedding")(inp["label"])
+        label = layers.Dense(dim, activation=activations.gelu, use_bias=False, name="label_embedding")(inp["label"])
     label = LayerDrop(cfg.class_drop, name="label_drop")(label)
     cond = layers.Add(name="add_label")([cond, label])
     h = inp["encoded"]
     token = ParticleBroadcast(name="diffusion_token")(cond, mask)
+    bias = None if up else attention_bias(mask)
     for i in range(cfg.num_gen_layers):
         summed = layers.Add(name=f"shift_{i}")([token, h])
         block = _block(cfg, f"gen_block_{i}", post_norm=not up)
-        token = Masked(name=f"gen_mask_{i}")(block(summed, token, mask), mask)
+        token = Masked(name=f"gen_mask_{i}")(block(summed, token, mask, bias=bias), mask)
     out = _norm(cfg, "gen_norm")(layers.Add(name="add_token")([h, token]))
     v = Masked(name="v_mask")(layers.Dense(cfg.num_feat, name="gen_output")(out), mask)
     return keras.Model(inp, v, name=name)

@@ -149,7 +149,7 @@ def fit(
     """
     outdir = Path(outdir)
     head_opt, body_opt = make_optimizers(cfg, steps_per_epoch, num_workers)
-    model.compile(optimizer=head_opt, body_optimizer=body_opt, jit_compile=cfg.jit_compile)
+    model.compile(optimizer=head_opt, body_optimizer=body_opt, jit_compile=cfg.jit_compile, accum_steps=cfg.accum_steps)
     initial_epoch, best = 0, math.inf
     if rank == 0:
         checkpoint.remove_stale(outdir)  # what a killed run left: temporary checkpoints of dead writers
