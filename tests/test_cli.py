@@ -168,10 +168,14 @@ def test_finetune_defaults_follow_the_recipe():
         (["finetune", "--dataset", "top", "--jet_dir", "x"], "--jet_dir and --model_from apply to"),
         (["finetune", "--dataset", "jetnet30", "--mode", "classifier"], "trains the generator"),
         (["generate-pythia", "--format", "jetnet", "--pt_min", "100"], "drop --pt_min"),
+        (["finetune", "--dataset", "omnifold_pythia"], "train it with `omnilearn omnifold`"),
+        (["finetune", "--dataset", "lhco"], "holds events files, not jets"),
+        (["train", "--dataset", "lhco"], "train it with `omnilearn lhco-train"),
+        (["train", "--dataset", "omnifold"], "holds paired files, not jets"),
     ],
 )
 def test_flags_that_do_not_fit_together(argv, message, capsys, tmp_path):
-    assert _exit_code([*argv, "--runs_dir", str(tmp_path)] if argv[0] == "finetune" else argv) == 2
+    assert _exit_code([*argv, "--runs_dir", str(tmp_path)] if argv[0] in ("finetune", "train") else argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

@@ -72,9 +72,20 @@ def train(args: argparse.Namespace) -> int:
     from ..training import distributed
 
     # Under horovodrun/srun: this worker's rank and the worker count; else rank 0 of 1.
+    _jet_dataset(args.dataset)
     ctx = distributed.init()
     train_dataset(args, args.outdir or runs.run_dir(args.runs_dir, args.dataset, runs.PRETRAIN), ctx)
     return 0
+
+
+def _jet_dataset(name: str):
+    """The registered dataset ``name``, if ``train``/``finetune`` can read it (per-jet files)."""
+    from ..datasets import registry
+
+    dataset = registry.get(name)
+    if dataset.layout != "jets":
+        raise UsageError(f"{name} holds {dataset.layout} files, not jets: train it with `{dataset.trained_by}`")
+    return dataset
 
 
 def _dataset(name: str | None, small: bool) -> str | None:
@@ -128,10 +139,7 @@ def finetune(args: argparse.Namespace) -> int:
     if args.small and args.dataset != "atlas":
         raise UsageError("--small applies to --dataset atlas only")
     args.dataset = _dataset(args.dataset, args.small)
-    from ..datasets import registry
-
-    if getattr(registry.get(args.dataset), "paired", False):
-        raise UsageError(f"{args.dataset} holds paired unfolding files: train it with `omnilearn omnifold`")
+    _jet_dataset(args.dataset)
     generation = _is_generation(args.dataset)
     if not generation and (args.jet_dir or args.model_from):
         raise UsageError(f"--jet_dir and --model_from apply to {list(recipes.generation_datasets())} only")
@@ -156,10 +164,9 @@ def train_dataset(args: argparse.Namespace, outdir: str | Path, ctx):
     """Train on the registered ``args.dataset`` (its train/val files under ``args.data_dir``) into
     ``outdir``, as this worker of ``ctx`` (:func:`omnilearn.training.distributed.init`); the
     pretrained model is loaded only with ``--fine_tune``. Returns the training result."""
-    from ..datasets import registry
     from ..training.run import run_training
 
-    dataset = registry.get(args.dataset)
+    dataset = _jet_dataset(args.dataset)
     result = run_training(
         dataset.files(args.data_dir, "train"),
         dataset.files(args.data_dir, "val"),

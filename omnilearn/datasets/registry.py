@@ -37,6 +37,11 @@ class Dataset:
     converter: ClassVar[str] = ""
     #: Options always passed to it (e.g. the fraction of ATLAS that ``atlas_small`` keeps).
     converter_options: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    #: What its files hold: ``"jets"`` (the unified per-jet format, what ``train``/``finetune``
+    #: read), ``"paired"`` (OmniFold's particle/detector-level pairs) or ``"events"`` (LHCO's two jets).
+    layout: ClassVar[str] = "jets"
+    #: The command that trains on it when its layout is not ``"jets"``.
+    trained_by: ClassVar[str] = ""
 
     @property
     def num_classes(self) -> int:
@@ -196,6 +201,8 @@ class LHCO(Dataset):
 
     classes = ("background", "signal")
     converter = "omnilearn.datasets.lhco"
+    layout = "events"
+    trained_by = "omnilearn lhco-train / lhco-classify"
 
 
 # OmniFold (paper Sec. VII): paired particle-/detector-level files of a "data" and an "MC" sample,
@@ -206,7 +213,8 @@ class PairedDataset(Dataset):
     """An unfolding dataset: per split, a paired file of the "mc" and one of the "data" sample."""
 
     classes = ("mc", "data")
-    paired: ClassVar[bool] = True
+    layout = "paired"
+    trained_by = "omnilearn omnifold"
 
     def files(self, data_dir: str | os.PathLike, split: str) -> list[Path]:
         """The paired files ``[mc_<split>.h5, data_<split>.h5]``."""
