@@ -342,6 +342,18 @@ def page_sections() -> tuple[Section, ...]:
             kind="unfolding",
         ),
         Section(
+            "Pythia study: data efficiency and convergence, fine-tuned vs scratch — Fig. 2",
+            "study",
+            "study",
+            "omnilearn quickstart && omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3",
+            "The quick start's pretrained body fine-tuned against the same PET from scratch on the Pythia top "
+            "and quark/gluon tasks (released formats, as above), for several training-set sizes and seeds, "
+            "scored on test jets generated with another seed. Expected wall time and settings: "
+            "[the study page](study.md). Jets generated here by Pythia 8 and a small model: the paper's "
+            "statement below is for the released datasets and its model, shown for scale.",
+            kind="study",
+        ),
+        Section(
             "LHCO anomaly detection: max SIC vs injected signal — Figs. 10–11",
             "lhco",
             "lhco",
@@ -451,6 +463,77 @@ def _lhco_section(section: Section, plots: Path, page: Path) -> list[str]:
     return out + _figures(figures, plots, page)
 
 
+def _band_cell(metric: str, median: float | None, low: float | None, high: float | None) -> str:
+    """``median [low, high]``; epochs as counted (``2`` or ``2.5``), ratios to 2 decimals."""
+    if median is None:
+        return "-"
+    if metric.endswith("epochs"):
+        text = [f"{v:g}" for v in (median, low, high)]
+    elif metric == "speedup":
+        text = [f"{v:.2f}" for v in (median, low, high)]
+    else:
+        text = [format_measurement(metric, v) for v in (median, low, high)]
+    return f"{text[0]} [{text[1]}, {text[2]}]"
+
+
+def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
+    """Data efficiency (AUC, 1/εB vs training size) and convergence, per task, over seeds."""
+    from .evaluation.study import load, summarize
+
+    folder = plots / section.folder
+    summary = summarize(load(folder))
+    out = [section.about, ""]
+    if not summary:
+        out.append(_missing(section))
+    for task, s in summary.items():
+        title = pythia_sample_task(task).title
+        out += [f"### {title}: data efficiency", ""]
+        metrics = list(next(iter(s["efficiency"].values())))
+        out.append(_line(["Training jets", "Model", *(f"{header(m)}: median [16 %, 84 %]" for m in metrics), "Seeds"]))
+        out.append(_line(["--:", ":--"] + ["--:"] * (len(metrics) + 1)))
+        rows = [(size, run, i) for run, c in s["efficiency"].items() for i, size in enumerate(c[metrics[0]]["size"])]
+        for size, run, i in sorted(rows):
+            c = s["efficiency"][run]
+            cells = [
+                _band_cell(m.partition("@")[0], c[m]["median"][i], c[m]["low"][i], c[m]["high"][i]) for m in metrics
+            ]
+            out.append(_line([str(size), RUNS.get(run, run), *cells, str(c[metrics[0]]["n"][i])]))
+        conv = s["convergence"]
+        if conv["size"]:
+            out += ["", f"### {title}: convergence", ""]
+            out.append(
+                _line(
+                    [
+                        "Training jets",
+                        "Scratch: epoch of its best val. loss",
+                        "Fine-tuned: epochs to reach it",
+                        "Ratio (scratch / fine-tuned)",
+                        "Seeds where reached",
+                    ]
+                )
+            )
+            out.append(_line(["--:"] * 5))
+            for i, size in enumerate(conv["size"]):
+                cells = [
+                    _band_cell(key, conv[key]["median"][i], conv[key]["low"][i], conv[key]["high"][i])
+                    for key in ("scratch_epochs", "fine_tuned_epochs", "speedup")
+                ]
+                out.append(_line([str(size), *cells, f"{conv['reached'][i]} of {conv['pairs'][i]}"]))
+        out += [
+            "",
+            "Median and [16 %, 84 %] quantiles over seeds (each seed: its own training subset and "
+            "initialisation); scored on independent test jets.",
+        ]
+        names = [f"{task}_efficiency.png", f"{task}_convergence.png"]
+        out += _figures([folder / n for n in names if (folder / n).exists()], plots, page)
+        out.append("")
+    out += [
+        "" if summary else "",
+        f"The paper (Sec. III, Fig. 2, top tagging and quark/gluon): {STATEMENTS['convergence']}",
+    ]
+    return out
+
+
 def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
     from .evaluation.generation import markdown_table as generation_table
 
@@ -489,6 +572,8 @@ def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = P
             write = _unfolding_section
         elif section.kind == "lhco":
             write = _lhco_section
+        elif section.kind == "study":
+            write = _study_section
         else:
             write = _classification_section if section.task is not None else _generation_section
         out += write(section, plots, page)

@@ -1,0 +1,164 @@
+"""The data-efficiency and convergence study: aggregation on hand-made results, its results-page
+section, and (slow) the whole chain at a tiny setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omnilearn import report
+from omnilearn.evaluation.study import convergence, epochs_to_reach, load, result_path, summarize
+
+
+def _result(task: str, size: int, seed: int, run: str, auc: float, rejection: float, val_loss: list[float]) -> dict:
+    return {
+        "task": task,
+        "size": size,
+        "seed": seed,
+        "run": run,
+        "auc": auc,
+        "rejection": {"0.5": rejection, "0.3": 2 * rejection},
+        "losses": {"loss": val_loss, "val_loss": val_loss},
+    }
+
+
+def test_epochs_to_reach():
+    assert epochs_to_reach([0.9, 0.7, 0.5, 0.4], 0.5) == 3  # ≤, 1-based
+    assert epochs_to_reach([0.4, 0.3], 0.5) == 1
+    assert epochs_to_reach([0.9, 0.8], 0.5) is None
+
+
+def test_convergence_of_one_pair():
+    c = convergence(fine_tuned=[0.7, 0.55, 0.5], scratch=[1.0, 0.8, 0.6, 0.65])
+    assert c == {"scratch_best": 0.6, "scratch_epochs": 3, "fine_tuned_epochs": 2, "speedup": 1.5}
+    never = convergence(fine_tuned=[0.9, 0.8], scratch=[1.0, 0.6])
+    assert never["fine_tuned_epochs"] is None and never["speedup"] is None
+
+
+def _hand_made() -> list[dict]:
+    scratch = [1.0, 0.8, 0.6, 0.65]  # best at epoch 3
+    fine = {1: [0.6, 0.5, 0.4, 0.4], 2: [0.7, 0.6, 0.5, 0.5], 3: [0.9, 0.8, 0.7, 0.7]}  # reach at 1, 2, never
+    out = []
+    for seed in (1, 2, 3):
+        out.append(_result("top", 250, seed, "scratch", 0.80 + 0.01 * seed, 10.0 * seed, scratch))
+        out.append(_result("top", 250, seed, "omnilearn", 0.90 + 0.01 * seed, 20.0 * seed, fine[seed]))
+    out.append(_result("top", 1000, 1, "scratch", 0.95, 50.0, scratch))  # one seed, no fine-tuned pair
+    return out
+
+
+def test_summary_over_seeds():
+    s = summarize(_hand_made())["top"]
+    auc = s["efficiency"]["omnilearn"]["auc"]
+    assert auc["size"] == [250] and auc["median"] == [pytest.approx(0.92)] and auc["n"] == [3]
+    assert auc["low"] == [pytest.approx(np.quantile([0.91, 0.92, 0.93], 0.16))]
+    assert auc["high"] == [pytest.approx(np.quantile([0.91, 0.92, 0.93], 0.84))]
+    rej = s["efficiency"]["scratch"]["rejection@0.5"]
+    assert rej["size"] == [250, 1000] and rej["median"] == [20.0, 50.0] and rej["n"] == [3, 1]
+
+    conv = s["convergence"]
+    assert conv["size"] == [250] and conv["pairs"] == [3] and conv["reached"] == [2]  # 1000: no pair
+    assert conv["fine_tuned_epochs"]["median"] == [1.5] and conv["fine_tuned_epochs"]["n"] == [2]
+    assert conv["scratch_epochs"]["median"] == [3.0]
+    assert conv["speedup"]["median"] == [pytest.approx((3 / 1 + 3 / 2) / 2)]
+
+
+def test_load_reads_only_result_files(tmp_path):
+    for r in _hand_made():
+        path = result_path(tmp_path, r["task"], r["size"], r["seed"], r["run"])
+        path.write_text(json.dumps(r))
+    (tmp_path / "top_summary.json").write_text("{}")  # not a result: ignored
+    found = load(tmp_path)
+    assert len(found) == 7 and [r["size"] for r in found] == [250] * 6 + [1000]
+
+
+def test_results_page_section(tmp_path):
+    plots, page = tmp_path / "plots", tmp_path / "docs" / "results.md"
+    section = "## Pythia study"
+    empty = report.results_page(plots, page).split(section, 1)[1].split("\n## ", 1)[0]
+    assert "**Not run yet.** `omnilearn quickstart && omnilearn study --sizes 250 1000 4000 16000" in empty
+    assert "factor 3" in empty  # the paper's statement, shown either way
+
+    (plots / "study").mkdir(parents=True)
+    for r in _hand_made():
+        result_path(plots / "study", r["task"], r["size"], r["seed"], r["run"]).write_text(json.dumps(r))
+    (plots / "study" / "top_efficiency.png").write_bytes(b"png")
+    text = report.results_page(plots, page).split(section, 1)[1].split("\n## ", 1)[0]
+    assert "Not run yet" not in text
+    low, high = np.quantile([0.91, 0.92, 0.93], [0.16, 0.84])
+    assert f"| 250 | OmniLearn (fine-tuned) | 0.9200 [{low:.4f}, {high:.4f}] | 40.0 [" in text
+    assert "| 1000 | PET classifier (scratch) | 0.9500 [0.9500, 0.9500] | 50.0 [50.0, 50.0] | 1 |" in text
+    assert "| 250 | 3 [3, 3] | 1.5 [" in text and "| 2 of 3 |" in text
+    assert "](../plots/study/top_efficiency.png)" in text and "top_convergence.png" not in text
+
+
+def test_sizes_must_be_even():
+    from omnilearn.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["study", "--sizes", "251", "--pretrained", "/nowhere"])
+
+
+@pytest.mark.slow
+def test_study_end_to_end(tmp_path):
+    """A tiny pretraining, then 2 sizes × 2 seeds × 2 runs of the top task, 2 epochs each; the
+    result JSONs, figures and a rerun that skips every finished run."""
+    pytest.importorskip("pythia8mc")
+    pytest.importorskip("fastjet")
+    from omnilearn.config import ModelConfig, TrainConfig
+    from omnilearn.datasets import registry
+    from omnilearn.pythia.formats import config_for, generate_public
+    from omnilearn.training.run import run_training
+    from omnilearn.workflows.study import StudyConfig, run
+
+    made = generate_public("qg", tmp_path / "qg_public", config_for("qg", jets_per_class=12, workers=1, seed=4))
+    registry.get("qg").preprocess(made.outdir, tmp_path / "pre_data", progress=False)
+    tiny = ModelConfig(
+        projection_dim=16, num_heads=2, num_layers=1, K=3, num_class_layers=1, num_gen_layers=1, num_fourier=16
+    )
+    run_training(
+        [tmp_path / "pre_data" / "train.h5"],
+        [tmp_path / "pre_data" / "val.h5"],
+        tmp_path / "pre",
+        tiny,
+        TrainConfig(mode="all", batch=8, epoch=1, warm_epoch=0, stop_epoch=1),
+        num_particles=16,
+        verbose=0,
+    )
+    cfg = StudyConfig(
+        tasks=("top",),
+        sizes=(4, 8),
+        seeds=(1, 2),
+        test_jets_per_class=5,
+        workers=1,
+        data_dir=str(tmp_path / "data"),
+        runs_dir=str(tmp_path / "runs"),
+        plot_dir=str(tmp_path / "plots"),
+        pretrained=str(tmp_path / "pre" / "best"),
+        epochs=2,
+        warm_epoch=0,
+        batch=4,
+        num_particles=16,
+    )
+    summary = run(cfg)
+    plots = Path(cfg.plot_dir)
+    results = load(plots)
+    assert len(results) == 2 * 2 * 2
+    for r in results:
+        assert r["n"] == 10  # every split of the test sample: 5 jets per class
+        assert 0 <= r["auc"] <= 1 and len(r["losses"]["val_loss"]) == 2 and "roc" not in r
+    # different seeds draw different training subsets
+    subsets = [
+        np.sort(__import__("h5py").File(p)["jet"][:, 0]) for p in sorted(Path(cfg.data_dir).rglob("n8_seed*.h5"))
+    ]
+    assert len(subsets) == 2 and not np.array_equal(*subsets)
+    eff = summary["top"]["efficiency"]
+    assert set(eff) == {"omnilearn", "scratch"} and eff["scratch"]["auc"]["size"] == [4, 8]
+    assert summary["top"]["convergence"]["pairs"] == [2, 2]
+    for name in ("top_efficiency.png", "top_convergence.png"):
+        assert (plots / name).stat().st_size > 0
+    before = {p: p.stat().st_mtime_ns for p in plots.glob("*.json")}
+    run(cfg)  # cached: nothing retrained or rewritten
+    assert {p: p.stat().st_mtime_ns for p in plots.glob("*.json")} == before
