@@ -292,8 +292,10 @@ def plot_data_efficiency(
             c = by_metric.get(metric)
             if not c:
                 continue
-            ax.plot(c["size"], c["median"], color=f"C{i}", marker="o", lw=2, label=label)
-            ax.fill_between(c["size"], c["low"], c["high"], color=f"C{i}", alpha=0.25)
+            x, mid, low, high = (np.asarray(c[k], dtype=float) for k in ("size", "median", "low", "high"))
+            ok = np.isfinite(mid) & np.isfinite(low) & np.isfinite(high)  # 1/εB = ∞: not drawn
+            ax.plot(x[ok], mid[ok], color=f"C{i}", marker="o", lw=2, label=label)
+            ax.fill_between(x[ok], low[ok], high[ok], color=f"C{i}", alpha=0.25)
         name, _, eff = metric.partition("@")
         ax.set_ylabel("AUC" if name == "auc" else rf"$1/\epsilon_B$ at $\epsilon_S = {eff}$")
         if name != "auc":

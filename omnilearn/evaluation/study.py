@@ -55,6 +55,16 @@ def convergence(fine_tuned: Sequence[float], scratch: Sequence[float]) -> dict:
     }
 
 
+def _band(values: Sequence[float]) -> dict:
+    """:func:`~omnilearn.evaluation.anomaly.band`, where a quantile next to an infinite value (1/εB
+    with no background left) is infinite, not the NaN of inf − inf."""
+    with np.errstate(invalid="ignore"):
+        b = band(values)
+    if any(np.isinf(values)):
+        b = {k: (np.inf if isinstance(v, float) and np.isnan(v) else v) for k, v in b.items()}
+    return b
+
+
 def _metrics(task: str) -> tuple[str, ...]:
     from . import tasks
 
@@ -86,7 +96,7 @@ def summarize(results: Iterable[Mapping]) -> dict:
                 for metric in _metrics(task):
                     row = eff.setdefault(run, {}).setdefault(metric, {"size": []})
                     row["size"].append(size)
-                    for k, v in band([_value(r, metric) for r in seeds]).items():
+                    for k, v in _band([_value(r, metric) for r in seeds]).items():
                         row.setdefault(k, []).append(v)
             pairs = [
                 convergence(runs["omnilearn"]["losses"]["val_loss"], runs["scratch"]["losses"]["val_loss"])
