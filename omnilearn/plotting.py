@@ -288,6 +288,7 @@ def plot_data_efficiency(
     metrics = list(dict.fromkeys(m for c in curves.values() for m in c))
     fig, axes = plt.subplots(1, len(metrics), figsize=(8 * len(metrics), 7), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
+        drawn = False
         for i, (label, by_metric) in enumerate(curves.items()):
             c = by_metric.get(metric)
             if not c:
@@ -296,11 +297,12 @@ def plot_data_efficiency(
             ok = np.isfinite(mid) & np.isfinite(low) & np.isfinite(high)  # 1/εB = ∞: not drawn
             ax.plot(x[ok], mid[ok], color=f"C{i}", marker="o", lw=2, label=label)
             ax.fill_between(x[ok], low[ok], high[ok], color=f"C{i}", alpha=0.25)
+            drawn |= bool(ok.any())
         name, _, eff = metric.partition("@")
         ax.set_ylabel("AUC" if name == "auc" else rf"$1/\epsilon_B$ at $\epsilon_S = {eff}$")
-        if name != "auc":
-            ax.set_yscale("log")
-        ax.set_xscale("log")
+        if drawn:  # a log axis needs data (1/εB may all be ∞ on a tiny test set)
+            ax.set_xscale("log")
+            ax.set_yscale("linear" if name == "auc" else "log")
         ax.set_xlabel("Training jets")
         ax.legend(fontsize=12)
         ax.set_title(title, fontsize=14)

@@ -152,7 +152,7 @@ def test_study_end_to_end(tmp_path):
         [tmp_path / "pre_data" / "val.h5"],
         tmp_path / "pre",
         tiny,
-        TrainConfig(mode="all", batch=8, epoch=1, warm_epoch=0, stop_epoch=1),
+        TrainConfig(mode="classifier", batch=8, epoch=1, warm_epoch=0, stop_epoch=1),
         num_particles=16,
         verbose=0,
     )
