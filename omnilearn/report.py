@@ -478,7 +478,7 @@ def _band_cell(metric: str, median: float | None, low: float | None, high: float
 
 def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
     """Data efficiency (AUC, 1/εB vs training size) and convergence, per task, over seeds."""
-    from .evaluation.study import load, summarize
+    from .evaluation.study import LABELS, load, summarize
 
     folder = plots / section.folder
     summary = summarize(load(folder))
@@ -497,7 +497,7 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
             cells = [
                 _band_cell(m.partition("@")[0], c[m]["median"][i], c[m]["low"][i], c[m]["high"][i]) for m in metrics
             ]
-            out.append(_line([str(size), RUNS.get(run, run), *cells, str(c[metrics[0]]["n"][i])]))
+            out.append(_line([str(size), LABELS.get(run, run), *cells, str(c[metrics[0]]["n"][i])]))
         conv = s["convergence"]
         if conv["size"]:
             out += ["", f"### {title}: convergence", ""]

@@ -46,6 +46,7 @@ def _hand_made() -> list[dict]:
         out.append(_result("top", 250, seed, "scratch", 0.80 + 0.01 * seed, 10.0 * seed, scratch))
         out.append(_result("top", 250, seed, "omnilearn", 0.90 + 0.01 * seed, 20.0 * seed, fine[seed]))
     out.append(_result("top", 1000, 1, "scratch", 0.95, 50.0, scratch))  # one seed, no fine-tuned pair
+    out.append(_result("top", 1000, 1, "upstream", 0.97, 70.0, scratch))  # the authors' weights
     return out
 
 
@@ -55,6 +56,13 @@ def test_summary_over_seeds():
     assert auc["size"] == [250] and auc["median"] == [pytest.approx(0.92)] and auc["n"] == [3]
     assert auc["low"] == [pytest.approx(np.quantile([0.91, 0.92, 0.93], 0.16))]
     assert auc["high"] == [pytest.approx(np.quantile([0.91, 0.92, 0.93], 0.84))]
+    assert s["efficiency"]["upstream"]["auc"] == {
+        "size": [1000],
+        "median": [0.97],
+        "low": [0.97],
+        "high": [0.97],
+        "n": [1],
+    }
     rej = s["efficiency"]["scratch"]["rejection@0.5"]
     assert rej["size"] == [250, 1000] and rej["median"] == [20.0, 50.0] and rej["n"] == [3, 1]
 
@@ -100,7 +108,7 @@ def test_load_reads_only_result_files(tmp_path):
         path.write_text(json.dumps(r))
     (tmp_path / "top_summary.json").write_text("{}")  # not a result: ignored
     found = load(tmp_path)
-    assert len(found) == 7 and [r["size"] for r in found] == [250] * 6 + [1000]
+    assert len(found) == 8 and [r["size"] for r in found] == [250] * 6 + [1000] * 2
 
 
 def test_results_page_section(tmp_path):
@@ -119,6 +127,7 @@ def test_results_page_section(tmp_path):
     low, high = np.quantile([0.91, 0.92, 0.93], [0.16, 0.84])
     assert f"| 250 | OmniLearn (fine-tuned) | 0.9200 [{low:.4f}, {high:.4f}] | 40.0 [" in text
     assert "| 1000 | PET classifier (scratch) | 0.9500 [0.9500, 0.9500] | 50.0 [50.0, 50.0] | 1 |" in text
+    assert "| 1000 | OmniLearn, authors' weights (fine-tuned) | 0.9700 [0.9700, 0.9700] |" in text
     assert "| 250 | 3 [3, 3] | 1.5 [" in text and "| 2 of 3 |" in text
     assert "](../plots/study/top_efficiency.png)" in text and "top_convergence.png" not in text
 
@@ -128,6 +137,16 @@ def test_sizes_must_be_even():
 
     with pytest.raises(SystemExit):
         main(["study", "--sizes", "251", "--pretrained", "/nowhere"])
+
+
+def test_missing_checkpoints_stop_before_any_generation(tmp_path):
+    from omnilearn.workflows.study import StudyConfig, run_task
+
+    pre = tmp_path / "pre" / "best"
+    cfg = StudyConfig(data_dir=str(tmp_path / "data"), pretrained=str(pre), upstream=str(tmp_path / "none"))
+    with pytest.raises(FileNotFoundError, match="no pretrained checkpoint at " + str(pre)):
+        run_task("top", cfg)
+    assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.slow

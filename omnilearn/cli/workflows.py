@@ -192,6 +192,9 @@ def add_study(p: argparse.ArgumentParser, argv: list[str]) -> None:
     add_runs_dir(p, d.runs_dir)
     p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the result JSONs and figures")
     p.add_argument("--pretrained", default=d.pretrained, help="pretrained checkpoint; its size sets the model's")
+    p.add_argument(
+        "--upstream", default=None, help="the authors' weights (omnilearn import-upstream --out DIR): a third run"
+    )
     p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
     p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
     p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
@@ -219,6 +222,7 @@ def study(a: argparse.Namespace) -> int:
         runs_dir=a.runs_dir,
         plot_dir=a.plot_dir,
         pretrained=a.pretrained,
+        upstream=a.upstream,
         epochs=a.epoch,
         warm_epoch=a.warm_epoch,
         batch=a.batch,

@@ -15,6 +15,14 @@ from ..paper import rejection_key
 from .anomaly import band
 
 RUN_NAMES: tuple[str, ...] = ("omnilearn", "scratch")
+#: the optional third run: fine-tuned from the authors' released weights (``omnilearn import-upstream``)
+UPSTREAM = "upstream"
+#: names of the runs on figures and tables
+LABELS: dict[str, str] = {
+    "omnilearn": "OmniLearn (fine-tuned)",
+    "scratch": "PET classifier (scratch)",
+    UPSTREAM: "OmniLearn, authors' weights (fine-tuned)",
+}
 #: ``<task>_n<size>_seed<seed>_<run>.json``
 RESULT_NAME = re.compile(r"^(?P<task>[a-z]+)_n(?P<size>\d+)_seed(?P<seed>\d+)_(?P<run>[a-z]+)\.json$")
 
@@ -89,7 +97,7 @@ def summarize(results: Iterable[Mapping]) -> dict:
         eff: dict[str, dict[str, dict[str, list]]] = {}
         conv: dict[str, list] = {"size": [], "reached": [], "pairs": []}
         for size, by_seed in sorted(by_size.items()):
-            for run in RUN_NAMES:
+            for run in (*RUN_NAMES, UPSTREAM):
                 seeds = [runs[run] for runs in by_seed.values() if run in runs]
                 if not seeds:
                     continue

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation.results import write_json
-from ..evaluation.study import RUN_NAMES, load, result_path, summarize
+from ..evaluation.study import LABELS, RUN_NAMES, UPSTREAM, load, result_path, summarize
 from . import pythia_tasks
 
 
@@ -46,6 +46,8 @@ class StudyConfig:
     runs_dir: str = "runs/study"
     plot_dir: str = "plots/study"
     pretrained: str = "runs/quickstart/pretrain/best"
+    #: the authors' weights imported by ``omnilearn import-upstream`` (a third run), or None
+    upstream: str | None = None
     epochs: int = 10
     warm_epoch: int = 1
     batch: int = 64
@@ -108,7 +110,8 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
     from ..plotting import read_history
     from ..training import checkpoint
 
-    pythia_tasks._model_config(Path(cfg.pretrained))  # fail before generating anything
+    for pretrained in filter(None, (cfg.pretrained, cfg.upstream)):  # fail before generating anything
+        pythia_tasks._model_config(Path(pretrained))
     dataset, task = registry.get(name), tasks.pythia_sample_task(name)
     data = Path(cfg.data_dir)
     pool = pythia_tasks.prepare(name, data / "pool", cfg.pool_jets_per_class(), cfg.workers, cfg.gen_seed)
@@ -120,7 +123,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
             train_file = write_subset(
                 dataset.files(pool.parent, "train")[0], pool / f"n{size}_seed{seed}.h5", size, seed
             )
-            for run in RUN_NAMES:
+            for run in RUN_NAMES + ((UPSTREAM,) if cfg.upstream else ()):
                 out = result_path(cfg.plot_dir, name, size, seed, run)
                 if out.exists():
                     written.append(out)
@@ -128,8 +131,16 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                 print(f"\n=== {name}: {size} training jets, seed {seed}, {run}", flush=True)
                 run_dir = Path(cfg.runs_dir) / name / f"n{size}_seed{seed}" / run
                 start = time.perf_counter()
+                task_cfg = _task_cfg(cfg, seed)
+                if run == UPSTREAM:  # fine-tuned, from the authors' weights
+                    task_cfg.pretrained = cfg.upstream
                 pythia_tasks.train(
-                    name, run, [train_file], dataset.files(pool.parent, "val"), run_dir, _task_cfg(cfg, seed)
+                    name,
+                    "scratch" if run == "scratch" else "omnilearn",
+                    [train_file],
+                    dataset.files(pool.parent, "val"),
+                    run_dir,
+                    task_cfg,
                 )
                 seconds = time.perf_counter() - start
                 meta = checkpoint.read_meta(run_dir / "best")
@@ -163,20 +174,19 @@ def plot(plot_dir: str | Path) -> dict:
     """``<task>_efficiency.png`` and ``<task>_convergence.png`` in ``plot_dir`` from its result
     JSONs; returns :func:`summarize` of them."""
     from .. import plotting
-    from ..evaluation.tasks import RUNS
 
     results = load(plot_dir)
     summary = summarize(results)
     for task, s in summary.items():
         plotting.plot_data_efficiency(
-            {RUNS[run]: curves for run, curves in s["efficiency"].items()},
+            {LABELS[run]: curves for run, curves in s["efficiency"].items()},
             Path(plot_dir) / f"{task}_efficiency.png",
             title=f"{task}: data efficiency",
         )
         histories: dict[int, dict[str, list[list[float]]]] = {}
         for r in results:
             if r["task"] == task and "val_loss" in r.get("losses", {}):
-                histories.setdefault(r["size"], {}).setdefault(RUNS[r["run"]], []).append(r["losses"]["val_loss"])
+                histories.setdefault(r["size"], {}).setdefault(LABELS[r["run"]], []).append(r["losses"]["val_loss"])
         if histories:
             plotting.plot_loss_bands(
                 {f"{task}, {size} training jets": h for size, h in sorted(histories.items())},
