@@ -274,3 +274,55 @@ def plot_unfolding(
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_data_efficiency(
+    curves: Mapping[str, Mapping[str, Mapping[str, list]]], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """A panel per metric vs training-set size (log x): median line and 16–84 % band over seeds.
+
+    ``curves``: run label → {metric: {``size``, ``median``, ``low``, ``high``}}; metric ``auc`` or
+    ``rejection@<εS>`` (drawn on a log y axis).
+    """
+    _style()
+    metrics = list(dict.fromkeys(m for c in curves.values() for m in c))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(8 * len(metrics), 7), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        drawn = False
+        for i, (label, by_metric) in enumerate(curves.items()):
+            c = by_metric.get(metric)
+            if not c:
+                continue
+            x, mid, low, high = (np.asarray(c[k], dtype=float) for k in ("size", "median", "low", "high"))
+            ok = np.isfinite(mid) & np.isfinite(low) & np.isfinite(high)  # 1/εB = ∞: not drawn
+            ax.plot(x[ok], mid[ok], color=f"C{i}", marker="o", lw=2, label=label)
+            ax.fill_between(x[ok], low[ok], high[ok], color=f"C{i}", alpha=0.25)
+            drawn |= bool(ok.any())
+        name, _, eff = metric.partition("@")
+        ax.set_ylabel("AUC" if name == "auc" else rf"$1/\epsilon_B$ at $\epsilon_S = {eff}$")
+        if drawn:  # a log axis needs data (1/εB may all be ∞ on a tiny test set)
+            ax.set_xscale("log")
+            ax.set_yscale("linear" if name == "auc" else "log")
+        ax.set_xlabel("Training jets")
+        ax.legend(fontsize=12)
+        ax.set_title(title, fontsize=14)
+    return _save(fig, path)
+
+
+def plot_loss_bands(panels: Mapping[str, Mapping[str, list[list[float]]]], path: str | os.PathLike) -> Path:
+    """Validation loss per epoch, a panel per entry (title → {run label → one history per seed}):
+    median over seeds and the 16–84 % band (epochs where every seed has a value)."""
+    _style()
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 6), squeeze=False)
+    for ax, (title, runs) in zip(axes[0], panels.items()):
+        for i, (label, histories) in enumerate(runs.items()):
+            n = min(len(h) for h in histories)
+            values = np.array([h[:n] for h in histories])
+            epochs = np.arange(1, n + 1)
+            ax.plot(epochs, np.median(values, 0), color=f"C{i}", marker="o", lw=2, label=label)
+            ax.fill_between(epochs, *np.quantile(values, [0.16, 0.84], axis=0), color=f"C{i}", alpha=0.25)
+        ax.set_xlabel("Epoch")
+        ax.set_ylabel("Validation loss")
+        ax.legend(fontsize=12)
+        ax.set_title(title, fontsize=14)
+    return _save(fig, path)

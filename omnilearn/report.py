@@ -24,7 +24,17 @@ from .evaluation.tasks import (
     published_path,
     pythia_sample_task,
 )
-from .paper import TABLE_I, TABLE_II, TABLE_IX, TABLE_VI, TABLE_VII, TABLE_VIII, PaperTable, header
+from .paper import (
+    STATEMENTS,
+    TABLE_I,
+    TABLE_II,
+    TABLE_IX,
+    TABLE_VI,
+    TABLE_VII,
+    TABLE_VIII,
+    PaperTable,
+    header,
+)
 
 #: Fewest decimals per metric (the paper's usual precision); more when the uncertainty needs them.
 _MIN_DECIMALS = {"accuracy": 3, "auc": 4}
@@ -241,8 +251,18 @@ class Section:
     figures: tuple[str, ...] = ()
     #: what the committed results were measured on, shown with them
     measured_on: str = ""
-    #: ``unfolding``: an OmniFold section (``<folder>/<dataset>.json`` of ``omnilearn omnifold-evaluate``)
+    #: ``unfolding``: an OmniFold section (``<folder>/<dataset>.json`` of ``omnilearn omnifold-evaluate``);
+    #: ``lhco``: max SIC vs injected signal (``<folder>/lhco_sic.json`` of ``omnilearn lhco-evaluate``)
     kind: str = ""
+    #: the section needs a released dataset that is not on this machine
+    unavailable: bool = False
+
+
+def _missing(section: Section) -> str:
+    """The line shown in place of results that are absent."""
+    if section.unavailable:
+        return f"**Not run here (dataset not available).** `{section.command}` makes it."
+    return f"**Not run yet.** `{section.command}` writes it."
 
 
 def _paper_task(dataset: str) -> Section:
@@ -256,6 +276,7 @@ def _paper_task(dataset: str) -> Section:
         f"omnilearn evaluate --dataset {dataset} && omnilearn report --dataset {dataset}",
         "On the released dataset, converted by `omnilearn preprocess`, with the paper's model and recipe.",
         task=task,
+        unavailable=True,
     )
 
 
@@ -276,7 +297,7 @@ def _jetnet(dataset: str, reference: PaperTable) -> Section:
 
 def page_sections() -> tuple[Section, ...]:
     """The sections of the results page, in order: the Pythia jobs that run on one machine, then
-    the paper's tasks on the released datasets (Tables I–VII)."""
+    the paper's tasks on the released datasets (Tables I–VII), OmniFold (VIII–IX) and LHCO (Figs. 10–11)."""
     pythia = (
         "Jets generated here by Pythia 8 and a small model: the paper's rows (released datasets, "
         "paper-size model) are shown for scale, not comparison."
@@ -320,6 +341,33 @@ def page_sections() -> tuple[Section, ...]:
             "by OmniLearn fine-tuned and by the same PET from scratch. See [the OmniFold page](omnifold.md). " + pythia,
             kind="unfolding",
         ),
+        Section(
+            "Pythia study: data efficiency and convergence, fine-tuned vs scratch — Fig. 2",
+            "study",
+            "study",
+            "omnilearn quickstart && omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3",
+            "The quick start's pretrained body fine-tuned against the same PET from scratch on the Pythia top "
+            "and quark/gluon tasks (released formats, as above), for several training-set sizes and seeds, "
+            "scored on test jets generated with another seed. Expected wall time and settings: "
+            "[the study page](study.md). Jets generated here by Pythia 8 and a small model: the paper's "
+            "statement below is for the released datasets and its model, shown for scale.",
+            kind="study",
+        ),
+        Section(
+            "LHCO anomaly detection: max SIC vs injected signal — Figs. 10–11",
+            "lhco",
+            "lhco",
+            "omnilearn lhco-generate && omnilearn lhco-train --fine_tune --pretrained runs/quickstart/pretrain/best "
+            "&& omnilearn lhco-sample --run omnilearn && omnilearn lhco-classify --n_sig N --seed S [--ideal] "
+            "&& omnilearn lhco-evaluate --plot_dir plots/lhco",
+            "CWoLa classifiers of signal-region data (background + N injected signal events) against a "
+            "background template: the other half of the true background (idealised) or the generator's "
+            "events (generated). Events of the Pythia stand-in for the R&D set (`omnilearn lhco-generate`); "
+            "see [the LHCO page](lhco.md) for the settings. The released R&D set "
+            "(`omnilearn preprocess --dataset lhco`) is not available here, and the model is small: the "
+            "paper's statements below are for scale, not comparison.",
+            kind="lhco",
+        ),
     )
 
 
@@ -348,7 +396,7 @@ def _classification_section(section: Section, plots: Path, page: Path) -> list[s
     if results:
         out.append(markdown_table(task, results, heading=False).rstrip("\n"))
     else:
-        out.append(f"**Not run yet.** `{section.command}` writes it.")
+        out.append(_missing(section))
     # the published rows: in the table above when the task has them, else for scale
     reference = section.reference if task.paper is None else (None if results else task.paper)
     if reference is not None:
@@ -370,7 +418,7 @@ def _unfolding_section(section: Section, plots: Path, page: Path) -> list[str]:
         out.append(omnifold_tables(results, labels).rstrip("\n"))
         names = [f"{section.dataset}_{n}.png" for n in ("reweighted", "unfolded", "losses")]
         return out + _figures([folder / n for n in names if (folder / n).exists()], plots, page)
-    out += [f"**Not run yet.** `{section.command}` writes it.", ""]
+    out += [_missing(section), ""]
     for table in (TABLE_VIII, TABLE_IX):
         out += [f"Published ({table.name}, {table.caption}; Δ × 10³):", ""]
         out.append(_line(["Model", *table.headers]))
@@ -378,6 +426,112 @@ def _unfolding_section(section: Section, plots: Path, page: Path) -> list[str]:
         out += [_line([r.model, *(table.text(r, c) or "-" for c in table.columns)]) for r in table.rows]
         out.append("")
     return out[:-1]
+
+
+def _lhco_section(section: Section, plots: Path, page: Path) -> list[str]:
+    """Max SIC per template, classifier start and injected signal (median and 16–84 % over seeds)."""
+    folder = plots / section.folder
+    path = folder / f"{section.dataset}_sic.json"
+    out = [section.about, ""]
+    if path.exists():
+        summary = read_json(path)
+        out.append(
+            _line(
+                [
+                    "Template",
+                    "Classifier",
+                    "Injected signal",
+                    "S/√B in the data",
+                    "Max SIC: median [16 %, 84 %]",
+                    "Seeds",
+                ]
+            )
+        )
+        out.append(_line([":--", ":--"] + ["--:"] * 4))
+        for variant, rows in summary.items():
+            template, _, start = variant.partition("_")
+            for i, n_sig in enumerate(rows["n_sig"]):
+                sic = f"{rows['median'][i]:.2f} [{rows['low'][i]:.2f}, {rows['high'][i]:.2f}]"
+                cells = [template, RUNS.get(start, start), str(n_sig), f"{rows['initial_significance'][i]:.1f}"]
+                out.append(_line(cells + [sic, str(rows["n"][i])]))
+    else:
+        out.append(_missing(section))
+    out += ["", "The paper (Figs. 10–11, shown only as figures; no table to set beside ours):", ""]
+    out += [f"> Fig. 10, idealised template: {STATEMENTS['lhco_ideal']}", ""]
+    out += [f"> Fig. 11, generated template: {STATEMENTS['lhco_generated']}"]
+    figures = sorted(folder.glob(f"{section.dataset}_*.png")) if path.exists() else []
+    return out + _figures(figures, plots, page)
+
+
+def _band_cell(metric: str, median: float | None, low: float | None, high: float | None) -> str:
+    """``median [low, high]``; epochs as counted (``2`` or ``2.5``), ratios to 2 decimals."""
+    if median is None:
+        return "-"
+    if metric.endswith("epochs"):
+        text = [f"{v:g}" for v in (median, low, high)]
+    elif metric == "speedup":
+        text = [f"{v:.2f}" for v in (median, low, high)]
+    else:
+        text = [format_measurement(metric, v) for v in (median, low, high)]
+    return f"{text[0]} [{text[1]}, {text[2]}]"
+
+
+def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
+    """Data efficiency (AUC, 1/εB vs training size) and convergence, per task, over seeds."""
+    from .evaluation.study import LABELS, load, summarize
+
+    folder = plots / section.folder
+    summary = summarize(load(folder))
+    out = [section.about, ""]
+    if not summary:
+        out.append(_missing(section))
+    for task, s in summary.items():
+        title = pythia_sample_task(task).title
+        out += [f"### {title}: data efficiency", ""]
+        metrics = list(next(iter(s["efficiency"].values())))
+        out.append(_line(["Training jets", "Model", *(f"{header(m)}: median [16 %, 84 %]" for m in metrics), "Seeds"]))
+        out.append(_line(["--:", ":--"] + ["--:"] * (len(metrics) + 1)))
+        rows = [(size, run, i) for run, c in s["efficiency"].items() for i, size in enumerate(c[metrics[0]]["size"])]
+        for size, run, i in sorted(rows):
+            c = s["efficiency"][run]
+            cells = [
+                _band_cell(m.partition("@")[0], c[m]["median"][i], c[m]["low"][i], c[m]["high"][i]) for m in metrics
+            ]
+            out.append(_line([str(size), LABELS.get(run, run), *cells, str(c[metrics[0]]["n"][i])]))
+        conv = s["convergence"]
+        if conv["size"]:
+            out += ["", f"### {title}: convergence", ""]
+            out.append(
+                _line(
+                    [
+                        "Training jets",
+                        "Scratch: epoch of its best val. loss",
+                        "Fine-tuned: epochs to reach it",
+                        "Ratio (scratch / fine-tuned)",
+                        "Seeds where reached",
+                    ]
+                )
+            )
+            out.append(_line(["--:"] * 5))
+            for i, size in enumerate(conv["size"]):
+                cells = [
+                    _band_cell(key, conv[key]["median"][i], conv[key]["low"][i], conv[key]["high"][i])
+                    for key in ("scratch_epochs", "fine_tuned_epochs", "speedup")
+                ]
+                out.append(_line([str(size), *cells, f"{conv['reached'][i]} of {conv['pairs'][i]}"]))
+        out += [
+            "",
+            "Median and [16 %, 84 %] quantiles over seeds (each seed: its own training subset and "
+            "initialisation); scored on independent test jets.",
+        ]
+        names = [f"{task}_efficiency.png", f"{task}_convergence.png"]
+        out += _figures([folder / n for n in names if (folder / n).exists()], plots, page)
+        out.append("")
+    out += [
+        "" if summary else "",
+        f"The paper (Sec. III, Fig. 2, top tagging and quark/gluon): {STATEMENTS['convergence']}",
+    ]
+    return out
 
 
 def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
@@ -393,7 +547,7 @@ def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
     if results:
         out += [section.measured_on, ""] if section.measured_on else []
     else:
-        out += [f"**Not run yet.** `{section.command}` writes it.", "", f"Published ({section.reference.name}):", ""]
+        out += [_missing(section), "", f"Published ({section.reference.name}):", ""]
     out.append(generation_table(results, num_particles).rstrip("\n"))
     figures = sorted(folder.rglob(f"{section.dataset}_*.png"), key=lambda p: (len(p.parts), p)) if results else []
     return out + _figures(figures, plots, page)
@@ -409,13 +563,17 @@ def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = P
         "# Results",
         "",
         "Measured results beside the published ones of arXiv:2404.16091 (Tables I–IX, "
-        "`omnilearn/paper.py`). Each section names the command that writes its results; after a "
-        f"run, `{PAGE_COMMAND}` regenerates this page.",
+        "`omnilearn/paper.py`, and the LHCO Figs. 10–11). Each section names the command that writes "
+        f"its results; after a run, `{PAGE_COMMAND}` regenerates this page.",
     ]
     for section in page_sections():
         out += ["", f"## {section.title}", ""]
         if section.kind == "unfolding":
             write = _unfolding_section
+        elif section.kind == "lhco":
+            write = _lhco_section
+        elif section.kind == "study":
+            write = _study_section
         else:
             write = _classification_section if section.task is not None else _generation_section
         out += write(section, plots, page)

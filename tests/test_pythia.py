@@ -220,3 +220,16 @@ def test_all_classes_two_workers_resonance_masses(tmp_path):
     again = generate(tmp_path / "b", config, progress=False)
     b = _all({k: _read(p) for k, p in again.paths.items()})
     np.testing.assert_array_equal(a["data"], b["data"])
+
+
+@pytest.mark.slow
+def test_more_jetclass_higgs_classes(tmp_path):
+    """H → c c̄, g g and W W* → 4q: jets near the Higgs mass; the 5 default classes keep their seeds."""
+    from omnilearn.pythia.generator import CLASS_NAMES, PROCESS_NAMES
+
+    assert PROCESS_NAMES[: len(CLASS_NAMES)] == CLASS_NAMES and PROCESS_NAMES[-3:] == ("hcc", "hgg", "h4q")
+    config = PythiaConfig(classes=("hcc", "hgg", "h4q"), jets_per_class=15, workers=1, seed=3)
+    a = _all({k: _read(p) for k, p in generate(tmp_path, config, progress=False).paths.items()})
+    for i, name in enumerate(config.classes):
+        assert (a["pid"] == i).sum() == 15
+        assert 100 < float(np.median(a["jet"][a["pid"] == i, 2])) < 160, name

@@ -102,8 +102,26 @@ def test_page_from_a_plots_tree(tmp_path):
     assert "**Not run yet.** `bash slurm/jetnet.sh jetnet150" in jetnet150
     assert "| Gluon | paper (JetNet, Table VII): OmniLearn | 0.47 ± 0.18 |" in jetnet150
 
+    assert "**Not run here (dataset not available).** `omnilearn finetune --dataset h1 --fine_tune" in text
+    lhco = next(s for title, s in sections.items() if title.startswith("LHCO"))
+    assert "**Not run yet.** `omnilearn lhco-generate" in lhco and "above 600" in lhco  # the paper's statement
+
     assert str(tmp_path) not in text and "/somewhere" not in text  # relative links, no machine paths
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text)
+
+
+def test_lhco_section_from_the_summary(tmp_path):
+    """lhco_sic.json (what ``omnilearn lhco-evaluate`` writes) → one row per variant and injected signal."""
+    plots = tmp_path / "plots"
+    summary = {"n_sig": [100, 300], "median": [1.234, 2.5], "low": [1.1, 2.0], "high": [1.3, 3.0], "n": [3, 3]}
+    summary |= {"initial_significance": [2.04, 6.1], "seconds": [10.0, 11.0]}
+    _write(plots / "lhco" / "lhco_sic.json", {"ideal_omnilearn": summary})
+    (plots / "lhco" / "lhco_max_sic.png").write_bytes(b"png")
+    text = report.results_page(plots, tmp_path / "docs" / "results.md")
+    lhco = text.split("## LHCO", 1)[1]
+    assert "| ideal | OmniLearn (fine-tuned) | 100 | 2.0 | 1.23 [1.10, 1.30] | 3 |" in lhco
+    assert "| ideal | OmniLearn (fine-tuned) | 300 | 6.1 | 2.50 [2.00, 3.00] | 3 |" in lhco
+    assert "](../plots/lhco/lhco_max_sic.png)" in lhco and "Not run" not in lhco.split("\n## ")[0]
 
 
 def test_report_command_writes_published_copies_and_the_page(tmp_path, monkeypatch):

@@ -20,6 +20,8 @@ Commands::
     omnilearn report                       paper-style table, ROC and loss plots of every evaluated task,
                                            then docs/results.md from plots/ (--page_only: the page alone)
     omnilearn pythia-tasks --tasks top qg  top and q/g on Pythia jets in the released formats, fine-tuned vs scratch
+    omnilearn study --sizes 250 1000 --seeds 1 2 3    data efficiency and convergence on the Pythia
+                                           top/qg tasks: fine-tuned vs scratch, independent test jets
     omnilearn generate-omnifold            paired Pythia Z+jet events ("data" and "MC", both levels) for OmniFold
     omnilearn omnifold [--fine_tune]       OmniFold unfolding → <runs_dir>/<D>_<omnilearn|scratch> (default D:
                                            omnifold_pythia; omnifold: the Zenodo samples via preprocess)
@@ -66,6 +68,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "score classifiers on the test split, or generated JetNet jets"),
     "report": ("evaluate", "paper-style tables and plots of the evaluated tasks, and docs/results.md"),
     "pythia-tasks": ("workflows", "top tagging and q/g on Pythia jets in the released formats"),
+    "study": ("workflows", "data efficiency and convergence: fine-tuned vs scratch over training sizes x seeds"),
     "generate-omnifold": ("omnifold", "generate the offline OmniFold default: paired Pythia Z+jet 'data' and 'MC'"),
     "omnifold": ("omnifold", "OmniFold unfolding with OmniLearn classifiers (fine-tuned or from scratch)"),
     "omnifold-evaluate": ("omnifold", "OmniFold runs on the test split: Tables VIII-IX, Figs. 7-9"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .flags import (
+    UsageError,
     add_model_args,
     add_runs_dir,
     model_config,
@@ -43,6 +44,24 @@ Writes <data_dir>/{top,qg}_public (the released formats), <data_dir>/{top,qg} (c
 <runs_dir>/<task>_{omnilearn,scratch} (checkpoints, results.json) and, as `omnilearn report`,
 <plot_dir>/<task>_{omnilearn,scratch}.json (the results to commit), <task>_{roc,losses}.png and
 <task>_table.md. A rerun reuses the generated files and resumes or skips finished trainings.
+"""
+
+STUDY = """Data efficiency and convergence: on the Pythia top and qg tasks (the released formats, as
+pythia-tasks), fine-tuned vs scratch for each training-set size x seed, scored on independent
+test jets (generated with --test_seed, never trained on).
+
+Example:
+
+    omnilearn quickstart                        # once: the pretrained body (runs/quickstart/pretrain/best)
+    omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3
+    omnilearn report --page_only                # the study's section of docs/results.md
+
+Writes <data_dir>/{pool,test}/<task>[_public] (generated, converted, cached), the training
+subsets <data_dir>/pool/<task>/n<N>_seed<S>.h5, the runs <runs_dir>/<task>/n<N>_seed<S>/<run>,
+and into <plot_dir> one result JSON per (task, size, seed, run)
+(<task>_n<N>_seed<S>_<run>.json, the results to commit; a rerun skips those present) and the
+figures <task>_efficiency.png (AUC and 1/eB vs size) and <task>_convergence.png (validation
+loss per epoch). See docs/study.md for the wall time.
 """
 
 SUMMARY = """Print the parameter count of the PET body and of each head (defaults: the paper's model).
@@ -153,6 +172,71 @@ def pythia_tasks(a: argparse.Namespace) -> int:
                 f"{task:5s} {name:10s} {r['accuracy']:9.3f} {r['auc']:7.4f} {r['rejection']['0.5']:12.1f} "
                 f"{r['rejection']['0.3']:12.1f}"
             )
+    return 0
+
+
+def add_study(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    from ..workflows.pythia_tasks import TASK_NAMES
+    from ..workflows.study import StudyConfig
+
+    d = StudyConfig()
+    p.description = STUDY
+    p.add_argument("--tasks", nargs="+", default=list(d.tasks), choices=TASK_NAMES)
+    p.add_argument("--sizes", nargs="+", type=positive_int, default=list(d.sizes), help="training jets per run")
+    p.add_argument("--seeds", nargs="+", type=int, default=list(d.seeds), help="a training subset and run per seed")
+    p.add_argument("--test_jets", type=positive_int, default=d.test_jets_per_class, help="test jets per class")
+    p.add_argument("--gen_seed", type=int, default=d.gen_seed, help="seed of the training pool's generation")
+    p.add_argument("--test_seed", type=int, default=d.test_seed, help="seed of the test jets' generation")
+    p.add_argument("--workers", type=positive_int, default=d.workers, help="Pythia processes")
+    p.add_argument("--data_dir", default=d.data_dir, help="folder of the generated datasets")
+    add_runs_dir(p, d.runs_dir)
+    p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the result JSONs and figures")
+    p.add_argument("--pretrained", default=d.pretrained, help="pretrained checkpoint; its size sets the model's")
+    p.add_argument(
+        "--upstream", default=None, help="the authors' weights (omnilearn import-upstream --out DIR): a third run"
+    )
+    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
+    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
+    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
+    p.add_argument("--wd", type=nonnegative_float, default=d.wd, help="LION weight decay")
+    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
+    p.add_argument("--bootstrap", type=nonnegative_int, default=d.bootstrap, help="test-set resamples (uncertainties)")
+    p.set_defaults(handler=study)
+
+
+def study(a: argparse.Namespace) -> int:
+    from ..workflows.study import StudyConfig, run
+
+    if any(size % 2 for size in a.sizes):
+        raise UsageError("--sizes: each size must be even (half of each class)")
+    cfg = StudyConfig(
+        tasks=tuple(a.tasks),
+        sizes=tuple(sorted(set(a.sizes))),
+        seeds=tuple(a.seeds),
+        test_jets_per_class=a.test_jets,
+        gen_seed=a.gen_seed,
+        test_seed=a.test_seed,
+        workers=a.workers,
+        data_dir=a.data_dir,
+        runs_dir=a.runs_dir,
+        plot_dir=a.plot_dir,
+        pretrained=a.pretrained,
+        upstream=a.upstream,
+        epochs=a.epoch,
+        warm_epoch=a.warm_epoch,
+        batch=a.batch,
+        lr=a.lr,
+        wd=a.wd,
+        num_particles=a.num_particles,
+        bootstrap=a.bootstrap,
+    )
+    summary = run(cfg)
+    for task, s in summary.items():
+        for run_name, metrics in s["efficiency"].items():
+            auc = metrics["auc"]
+            cells = ", ".join(f"{n}: {m:.4f}" for n, m in zip(auc["size"], auc["median"]))
+            print(f"{task} {run_name:10s} median AUC by size: {cells}")
     return 0
 
 

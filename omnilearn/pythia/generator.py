@@ -13,6 +13,10 @@ class    hard process                                     jets kept
 ``hbb``  H + parton (full top loop), H → b b̄             jets containing H → b b̄
 =======  ==============================================  ==============================
 
+Three more JetClass Higgs classes can be asked for (``classes=``, ``--classes``): ``hcc``
+(H → c c̄), ``hgg`` (H → g g) and ``h4q`` (H → W W* → 4 quarks), kept when the Higgs and all of
+its decay partons are in the jet. JetClass's leptonic classes (H → ℓνqq′, t → bℓν) are not made.
+
 Two more classes reproduce the quark/gluon dataset of Komiske et al. (see
 :mod:`omnilearn.pythia.formats`): ``qg_gluon`` (q q̄ → Z g) and ``qg_quark`` (q g → Z q,
 events whose outgoing quark is c or b skipped), both with Z → ν ν̄, keeping the leading jet only.
@@ -94,6 +98,14 @@ class ProcessSpec:
 
 _HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
 _INVISIBLE_Z = ("WeakZ0:gmZmode = 2", "23:onMode = off", "23:onIfAny = 12 14 16")
+_HIGGS_PRODUCTION = ("HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on")
+
+
+def _higgs(name: str, description: str, decay: tuple[str, ...], partons: int) -> ProcessSpec:
+    """H + jet (full top loop) with a forced decay whose ``partons`` quarks/gluons must be in the jet."""
+    return ProcessSpec(name, description, _HIGGS_PRODUCTION + decay, 25, partons)
+
+
 PROCESSES: dict[str, ProcessSpec] = {
     # HardQCD:all is mostly light quarks and gluons, with its natural heavy-flavour admixture.
     "qcd": ProcessSpec("qcd", "QCD dijets, quark and gluon jets", ("HardQCD:all = on",), None),
@@ -153,6 +165,12 @@ PROCESSES: dict[str, ProcessSpec] = {
         None,
         leading_jets=1,
         hard_partons=(1, 2, 3),
+    ),
+    # More JetClass Higgs classes (appended: the seeds of the classes above keep their index).
+    "hcc": _higgs("hcc", "H + jet, H -> c cbar", ("25:onMode = off", "25:onIfMatch = 4 -4"), 2),
+    "hgg": _higgs("hgg", "H + jet, H -> g g", ("25:onMode = off", "25:onIfMatch = 21 21"), 2),
+    "h4q": _higgs(
+        "h4q", "H + jet, H -> W W* -> 4 quarks", ("25:onMode = off", "25:onIfMatch = 24 -24") + _HADRONIC_W, 4
     ),
 }
 #: Every process, in a fixed order (seeds use a class's index here; CLASS_NAMES come first).
@@ -438,10 +456,10 @@ def _bottom_copy(i: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> int
 
 
 def _decay_quarks(i: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> list[int]:
-    """Quarks from the decay of resonance ``i``, following t → b W and W → q q'."""
+    """Quarks (and gluons) from the decay of resonance ``i``, following t → b W and W → q q'."""
     out: list[int] = []
     for j in _daughters(_bottom_copy(i, pid, d1, d2), d1, d2):
-        if abs(pid[j]) in _QUARKS:
+        if abs(pid[j]) in _QUARKS or pid[j] == 21:  # gluons: H -> g g (no other decay here makes one)
             out.append(j)
         elif abs(pid[j]) in _RESONANCES:
             out.extend(_decay_quarks(j, pid, d1, d2))

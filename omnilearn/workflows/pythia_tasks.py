@@ -74,31 +74,30 @@ def _model_config(pretrained: Path) -> ModelConfig:
     return ModelConfig.from_dict(meta["model"]).replace(feature_drop=0.0)
 
 
-def run_task(name: str, cfg: PythiaTaskConfig | None = None) -> dict[str, dict]:
-    """Every step for one task; returns {run: metrics} ("omnilearn", "scratch")."""
-    cfg = cfg or PythiaTaskConfig()
-    if name not in TASK_NAMES:
-        raise ValueError(f"unknown task {name!r}; choose from {list(TASK_NAMES)}")
-    pretrained = Path(cfg.pretrained)
-    model_cfg = _model_config(pretrained)  # fail before generating anything
-    data, runs = Path(cfg.data_dir), Path(cfg.runs_dir)
-    task = tasks.pythia_sample_task(name)
+def prepare(
+    name: str, data_dir: Path, jets_per_class: int, workers: int, seed: int, timings: dict | None = None
+) -> Path:
+    """Generate ``name``'s jets in the released format into ``<data_dir>/<name>_public`` (cached)
+    and convert them with the real preprocessor into ``<data_dir>/<name>``; returns the latter."""
     dataset = registry.get(name)
-    timings: dict[str, float] = {}
-
-    _say(f"{name} 1/5 generating Pythia jets in the released format (cached after the first run)")
-    start = time.perf_counter()
-    config = public_formats.config_for(name, jets_per_class=cfg.jets_per_class, workers=cfg.workers, seed=cfg.seed)
-    made = public_formats.generate_public(name, data / f"{name}_public", config)
-    timings["generate"] = time.perf_counter() - start
+    config = public_formats.config_for(name, jets_per_class=jets_per_class, workers=workers, seed=seed)
+    made = public_formats.generate_public(name, Path(data_dir) / f"{name}_public", config)
     print(f"{made.outdir}: {'found' if made.cached else 'written'} ({', '.join(f.name for f in made.files)})")
-
-    _say(f"{name} 2/5 converting with the real {name} preprocessor")
+    _say(f"{name} converting with the real {name} preprocessor")
     start = time.perf_counter()
-    converted = dataset.preprocess(made.outdir, dataset.directory(data), seed=cfg.seed)
-    timings["preprocess"] = time.perf_counter() - start
+    converted = dataset.preprocess(made.outdir, dataset.directory(data_dir), seed=seed)
+    if timings is not None:
+        timings["preprocess"] = time.perf_counter() - start
     print(", ".join(f"{split} {n}" for split, n in converted.counts.items()), "jets")
+    return dataset.directory(data_dir)
 
+
+def train(
+    name: str, run: str, train_files: list[Path], val_files: list[Path], outdir: Path, cfg: PythiaTaskConfig
+) -> None:
+    """Fine-tune ``cfg.pretrained`` (``run`` "omnilearn") or train the same PET from scratch into
+    ``outdir`` for ``cfg.epochs`` epochs (no early stopping); resumes or skips a finished run."""
+    pretrained = Path(cfg.pretrained)
     train_cfg = TrainConfig(
         mode="classifier",
         batch=cfg.batch,
@@ -107,24 +106,43 @@ def run_task(name: str, cfg: PythiaTaskConfig | None = None) -> dict[str, dict]:
         stop_epoch=cfg.epochs,
         lr=cfg.lr,
         wd=cfg.wd,
+        fine_tune=run == "omnilearn",
     )
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    run_training(
+        train_files,
+        val_files,
+        outdir,
+        _model_config(pretrained),
+        train_cfg,
+        pretrained=pretrained if run == "omnilearn" else None,
+        dataset=name,
+        num_particles=cfg.num_particles,
+        seed=cfg.seed,
+    )
+
+
+def run_task(name: str, cfg: PythiaTaskConfig | None = None) -> dict[str, dict]:
+    """Every step for one task; returns {run: metrics} ("omnilearn", "scratch")."""
+    cfg = cfg or PythiaTaskConfig()
+    if name not in TASK_NAMES:
+        raise ValueError(f"unknown task {name!r}; choose from {list(TASK_NAMES)}")
+    _model_config(Path(cfg.pretrained))  # fail before generating anything
+    data, runs = Path(cfg.data_dir), Path(cfg.runs_dir)
+    task = tasks.pythia_sample_task(name)
+    dataset = registry.get(name)
+    timings: dict[str, float] = {}
+
+    _say(f"{name} 1/5 generating Pythia jets in the released format (cached after the first run)")
+    start = time.perf_counter()
+    prepare(name, data, cfg.jets_per_class, cfg.workers, cfg.seed, timings)
+    timings["generate"] = time.perf_counter() - start - timings["preprocess"]
+
     names = ["omnilearn"] + (["scratch"] if cfg.compare_scratch else [])
     for run in names:
         _say(f"{name} 3/5 {'fine-tuning the pretrained body' if run == 'omnilearn' else 'training from scratch'}")
         start = time.perf_counter()
-        outdir = task.run_dir(runs, run)
-        outdir.mkdir(parents=True, exist_ok=True)
-        run_training(
-            dataset.files(data, "train"),
-            dataset.files(data, "val"),
-            outdir,
-            model_cfg,
-            train_cfg.replace(fine_tune=run == "omnilearn"),
-            pretrained=pretrained if run == "omnilearn" else None,
-            dataset=name,
-            num_particles=cfg.num_particles,
-            seed=cfg.seed,
-        )
+        train(name, run, dataset.files(data, "train"), dataset.files(data, "val"), task.run_dir(runs, run), cfg)
         timings[f"train_{run}"] = time.perf_counter() - start
 
     _say(f"{name} 4/5 evaluating on the test split")
