@@ -125,7 +125,7 @@ def test_other_tunes_and_a_cap_on_events(release, tmp_path):
 
 def test_registered_as_a_paired_dataset(tmp_path):
     ds = registry.get("omnifold")
-    assert ds.paired and ds.files(tmp_path, "val") == [
+    assert ds.layout == "paired" and ds.files(tmp_path, "val") == [
         tmp_path / "omnifold" / "mc_val.h5",
         tmp_path / "omnifold" / "data_val.h5",
     ]

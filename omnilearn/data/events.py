@@ -35,7 +35,7 @@ import h5py
 import numpy as np
 
 from .features import JET_FEATURES, NUM_PARTICLE_FEATURES, PARTICLE_FEATURES
-from .format import DataFormatError, Normalization, RunningStats
+from .format import AtomicH5Writer, DataFormatError, Normalization, RunningStats
 
 FORMAT = "omnilearn-events"
 VERSION = 1
@@ -122,17 +122,13 @@ def dijet_mass(jet: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(s, 0.0, None))
 
 
-class EventWriter:
-    """Append events block by block to an event file; written to ``<path>.tmp``, renamed on
-    :meth:`close`, removed by :meth:`abort` (a failed run leaves nothing under the final name)."""
+class EventWriter(AtomicH5Writer):
+    """Append events block by block to an event file (atomic: :class:`AtomicH5Writer`)."""
 
     def __init__(self, path: str | os.PathLike, num_particles: int = NUM_PARTICLES, present_features=None):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
         self.num_particles = num_particles
-        self.count = 0
-        self.file = h5py.File(self.tmp, "w")
-        nf, p, h = NUM_PARTICLE_FEATURES, num_particles, self.file
+        super().__init__(path)
+        nf, p, h = NUM_PARTICLE_FEATURES, num_particles, self._file
         self.sets = {
             "data": h.create_dataset(
                 "data", (0, 2, p, nf), maxshape=(None, 2, p, nf), dtype="f4", chunks=(16, 2, p, nf), compression="lzf"
@@ -141,7 +137,7 @@ class EventWriter:
             "mjj": h.create_dataset("mjj", (0,), maxshape=(None,), dtype="f4", chunks=(4096,)),
             "label": h.create_dataset("label", (0,), maxshape=(None,), dtype="i4", chunks=(4096,)),
         }
-        attrs = self.file.attrs
+        attrs = self._file.attrs
         attrs["format"] = FORMAT
         attrs["version"] = VERSION
         attrs["classes"] = list(EVENT_CLASSES)
@@ -160,17 +156,6 @@ class EventWriter:
             ds.resize(self.count + n, axis=0)
             ds[self.count :] = arr
         self.count += n
-
-    def close(self) -> Path:
-        self.file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        try:
-            self.file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
 
 
 def read_events(path: str | os.PathLike, start: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:

@@ -128,7 +128,47 @@ class RunningStats:
         return Normalization(pm, ps, jm, js)
 
 
-class UnifiedWriter:
+class AtomicH5Writer:
+    """An HDF5 file written to ``<path>.tmp`` and renamed into place by :meth:`close`;
+    :meth:`abort`, or leaving a ``with`` block by an exception, removes it, so a failed run
+    leaves nothing under the final name. Subclasses create their datasets after ``__init__``
+    and put their last writes in :meth:`_finish`."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = h5py.File(self.tmp, "w")
+        self.count = 0
+
+    def _finish(self) -> None:
+        """Writes due just before the file is moved into place (none by default)."""
+
+    def close(self) -> Path:
+        """Finish the file and move it into place."""
+        self._finish()
+        self._file.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial file."""
+        try:
+            self._file.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class UnifiedWriter(AtomicH5Writer):
     """Append jets chunk by chunk to a unified file; atomic on close.
 
     Use as a context manager::
@@ -157,15 +197,13 @@ class UnifiedWriter:
         unknown = [name for name in self.present_features if name not in columns]
         if unknown:
             raise ValueError(f"present_features {unknown} are not among the columns {list(columns)}")
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.num_particles = num_particles
         self.num_features = num_features
         self.classes = list(classes)
         self.with_weight = with_weight
         self.normalization = normalization
         self._stats = RunningStats(num_features) if normalization is None else None
-        self._file = h5py.File(self.tmp, "w")
+        super().__init__(path)
         chunk = max(1, chunk)
         self._file.create_dataset(
             "data",
@@ -184,7 +222,6 @@ class UnifiedWriter:
         self._file.create_dataset("pid", (0,), maxshape=(None,), dtype="i4", chunks=(chunk,))
         if with_weight:
             self._file.create_dataset("weight", (0,), maxshape=(None,), dtype="f4", chunks=(chunk,))
-        self.count = 0
 
     def append(self, data: np.ndarray, jet: np.ndarray, pid: np.ndarray, weight: np.ndarray | None = None) -> None:
         n = len(data)
@@ -214,8 +251,8 @@ class UnifiedWriter:
             self._stats.update(data, jet)
         self.count += n
 
-    def close(self) -> Path:
-        """Write the attributes and move the file into place."""
+    def _finish(self) -> None:
+        """Write the attributes (the normalisation from the running statistics)."""
         if self._stats is not None:
             self.normalization = self._stats.result()
         attrs = self._file.attrs
@@ -224,25 +261,6 @@ class UnifiedWriter:
         attrs["present_features"] = np.array(self.present_features, dtype=h5py.string_dtype())
         for k, v in self.normalization.as_attrs().items():
             attrs[k] = v
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        """Drop the partial file."""
-        try:
-            self._file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> UnifiedWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 @dataclass(frozen=True)

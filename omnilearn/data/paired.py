@@ -27,7 +27,7 @@ import h5py
 import numpy as np
 
 from .features import JET_FEATURES, PARTICLE_FEATURES
-from .format import SPLITS, DataFormatError
+from .format import SPLITS, AtomicH5Writer, DataFormatError
 
 LEVELS: tuple[str, ...] = ("gen", "sim")
 SAMPLES: tuple[str, ...] = ("mc", "data")
@@ -43,15 +43,12 @@ def paired_path(directory: str | os.PathLike, sample: str, split: str) -> Path:
     return Path(directory) / f"{sample}_{split}.h5"
 
 
-class PairedWriter:
+class PairedWriter(AtomicH5Writer):
     """Append events (both levels at once) to a paired file; atomic on close. A context manager."""
 
     def __init__(self, path: str | os.PathLike, num_particles: int, sample: str, source: dict | None = None):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(self.path.name + ".tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.num_particles = num_particles
-        self._file = h5py.File(self.tmp, "w")
+        super().__init__(path)
         self._file.attrs["sample"] = sample
         self._file.attrs["source"] = json.dumps(source or {})
         self._file.attrs["observables"] = np.array(OBSERVABLES, dtype=h5py.string_dtype())
@@ -66,7 +63,6 @@ class PairedWriter:
                 self._file.create_dataset(
                     f"{level}/{key}", (0, *shape), maxshape=(None, *shape), dtype="f4", chunks=(256, *shape)
                 )
-        self.count = 0
 
     def append(self, gen: dict[str, np.ndarray], sim: dict[str, np.ndarray]) -> None:
         """``gen`` and ``sim``: dicts with ``data``, ``jet``, ``obs`` of the same ``n`` events."""
@@ -82,26 +78,6 @@ class PairedWriter:
                 ds.resize(self.count + n, axis=0)
                 ds[self.count :] = arr
         self.count += n
-
-    def close(self) -> Path:
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path
-
-    def abort(self) -> None:
-        try:
-            self._file.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> PairedWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 @dataclass
