@@ -114,6 +114,22 @@ def _model_config(cfg: ClassifyConfig) -> ModelConfig:
     return ModelConfig.from_dict(cfg.model or {})
 
 
+def _compile(model, cfg, steps: int) -> None:
+    """Compile with LION and cosine warm-up from ``cfg`` (lr, epochs, warm_epoch, wd; with a
+    pretrained checkpoint the body gets its own optimizer at the fine-tuning rate)."""
+    from ..training.optimizers import make_optimizers
+
+    train_cfg = TrainConfig(
+        lr=cfg.lr,
+        epoch=cfg.epochs,
+        warm_epoch=min(cfg.warm_epoch, cfg.epochs),
+        wd=cfg.wd,
+        fine_tune=cfg.pretrained is not None,
+    )
+    head_opt, body_opt = make_optimizers(train_cfg, steps)
+    model.compile(optimizer=head_opt, body_optimizer=body_opt)
+
+
 def classify(
     data_dir: str | Path, outdir: str | Path, cfg: ClassifyConfig, progress: bool = True, write: bool = True
 ) -> dict:
@@ -123,7 +139,6 @@ def classify(
     import tensorflow as tf
 
     from ..models.dijet import DijetClassifier
-    from ..training.optimizers import make_optimizers
 
     start = time.time()
     if not cfg.ideal and cfg.template is None:
@@ -170,15 +185,7 @@ def classify(
         return ds.batch(cfg.batch)
 
     steps = max(int(np.ceil(len(train_idx) / cfg.batch)), 1)
-    train_cfg = TrainConfig(
-        lr=cfg.lr,
-        epoch=cfg.epochs,
-        warm_epoch=min(cfg.warm_epoch, cfg.epochs),
-        wd=cfg.wd,
-        fine_tune=cfg.pretrained is not None,
-    )
-    head_opt, body_opt = make_optimizers(train_cfg, steps)
-    model.compile(optimizer=head_opt, body_optimizer=body_opt)
+    _compile(model, cfg, steps)
     stop = keras.callbacks.EarlyStopping(patience=cfg.epochs, restore_best_weights=True)
     history = model.fit(
         dataset(train_idx, True),
@@ -286,7 +293,6 @@ def train_generator(data_dir: str | Path, outdir: str | Path, cfg: GeneratorConf
     from ..generation.jet_model import JetDiffusion, save_jet_model
     from ..models import OmniLearn
     from ..models import checkpoint as ckpt
-    from ..training.optimizers import make_optimizers
 
     start = time.time()
     keras.utils.set_random_seed(cfg.seed)
@@ -341,15 +347,7 @@ def train_generator(data_dir: str | Path, outdir: str | Path, cfg: GeneratorConf
         return (d.shuffle(len(d), seed=cfg.seed) if shuffle else d).batch(cfg.batch)
 
     steps = int(np.ceil(len(inputs["train"]["mask"]) / cfg.batch))
-    train_cfg = TrainConfig(
-        lr=cfg.lr,
-        epoch=cfg.epochs,
-        warm_epoch=min(cfg.warm_epoch, cfg.epochs),
-        wd=cfg.wd,
-        fine_tune=cfg.pretrained is not None,
-    )
-    head_opt, body_opt = make_optimizers(train_cfg, steps)
-    model.compile(optimizer=head_opt, body_optimizer=body_opt)
+    _compile(model, cfg, steps)
     hist = model.fit(
         ds("train", True),
         validation_data=ds("val", False),
