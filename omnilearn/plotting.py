@@ -81,11 +81,16 @@ def plot_losses(
     return _save(fig, path)
 
 
-def _save(fig, path) -> Path:
+def _save(fig, path, grid: bool = False) -> Path:
+    """Write ``fig`` to ``path`` and close it; ``grid``: a panel grid with a suptitle, which
+    tight_layout would squeeze, is cropped by bbox_inches instead (at 90 dpi)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    if grid:
+        fig.savefig(path, dpi=90, bbox_inches="tight")
+    else:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
 
@@ -161,11 +166,7 @@ def plot_distributions(
                 top.legend(fontsize=8)
     if title:
         fig.suptitle(title, y=0.995)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, grid=True)
 
 
 def plot_max_sic(curves: Mapping[str, Mapping[str, list[float]]], path: str | os.PathLike, title: str = "") -> Path:
@@ -269,11 +270,7 @@ def plot_unfolding(
             bottom.set_ylabel("/ truth")
     if title:
         fig.suptitle(title, y=0.995)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, grid=True)
 
 
 def plot_data_efficiency(
