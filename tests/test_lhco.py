@@ -462,3 +462,40 @@ def test_preprocess_command(tmp_path, release, capsys):
     assert main(["preprocess", "--dataset", "lhco", "--input", str(bad), "--outdir", str(tmp_path / "o2")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a readable HDF5 file" in err[0] and not (tmp_path / "o2").exists()
+
+
+def test_tau21_of_stored_jets():
+    """τ21 rebuilt from each jet's stored relative features equals τ21 of its absolute particles;
+    a two-particle jet has τ2 = 0, a two-prong spray is below a one-prong one, and padding rows
+    past the multiplicity are not particles."""
+    pytest.importorskip("fastjet")
+    from omnilearn.data.features import particle_features
+    from omnilearn.pythia.zjets import tau21
+    from omnilearn.workflows.lhco import jet_tau21
+
+    rng = np.random.default_rng(3)
+    centres = {"one prong": [(0.0, 0.0)], "two prongs": [(-0.25, 0.1), (0.25, -0.1)], "pair": None}
+    p, data, jets, truth = 40, [], [], []
+    for name, prongs in centres.items():
+        if prongs is None:
+            pt, eta, phi = np.array([600.0, 400.0]), np.array([0.3, -0.2]), np.array([1.0, 1.3])
+        else:
+            k = rng.integers(len(prongs), size=30)
+            pt = rng.exponential(30.0, 30) + 1.0
+            eta = np.array([prongs[i][0] for i in k]) + rng.normal(0, 0.03, 30) + 0.5
+            phi = np.array([prongs[i][1] for i in k]) + rng.normal(0, 0.03, 30) + 2.0
+        order = np.argsort(-pt)
+        pt, eta, phi = pt[order], eta[order], phi[order]
+        e = pt * np.cosh(eta)
+        px, py, pz = (pt * np.cos(phi)).sum(), (pt * np.sin(phi)).sum(), (pt * np.sinh(eta)).sum()
+        jpt, jeta, jphi, je = np.hypot(px, py), np.arcsinh(pz / np.hypot(px, py)), np.arctan2(py, px), e.sum()
+        rows = np.zeros((p, ev.NUM_PARTICLE_FEATURES), np.float32)
+        rows[: len(pt)] = particle_features(pt[None], eta[None], phi[None], e[None], [jpt], [jeta], [jphi], [je])[0]
+        data.append(rows)
+        jets.append([jpt, jeta, jphi, 0.0, len(pt)])
+        truth.append(tau21(pt, eta, phi, e))
+    events = {"data": np.stack(data)[None], "jet": np.asarray(jets, np.float32)[None]}
+    events = {k: np.concatenate([v[:, :2], v[:, [2, 2]]]) for k, v in events.items()}  # (2 events, 2 jets)
+    got = jet_tau21(events)
+    np.testing.assert_allclose(got.reshape(-1), [truth[0], truth[1], truth[2], truth[2]], rtol=1e-3, atol=1e-4)
+    assert truth[2] == 0.0 and truth[1] < 0.6 * truth[0]

@@ -270,22 +270,26 @@ class OmniLearn(keras.Model):
                 self.accuracy.update_state(part["label"], logits, sample_weight=valid)
             return total, losses, grads
 
-        # the first micro-batch outside the loop: it fixes the loss terms and which variables
-        # get no gradient (None, as in the full step, so the optimizer skips them)
-        total, losses, grads = micro_step(tf.constant(0))
-        connected = [g is not None for g in grads]
-        grads = [tf.convert_to_tensor(g) for g in grads if g is not None]
+        # Every micro-batch runs inside the loop, so XLA keeps one micro-batch's buffers (a first
+        # one traced outside it doubled them).  The accumulators cover every loss term and every
+        # variable; the body records, when traced, which terms exist and which variables get a
+        # gradient, and those without one get None back, as in the full step (the optimizer
+        # skips them; LION's weight decay would otherwise move them).
+        present, connected = [], []
 
-        def body(i, total, losses, grads):
-            t, terms, g = micro_step(i)
-            g = [tf.convert_to_tensor(gi) for gi in g if gi is not None]
-            return i + 1, total + t, {k: losses[k] + terms[k] for k in losses}, [a + b for a, b in zip(grads, g)]
+        def body(i, total, terms, grads):
+            t, losses, g = micro_step(i)
+            present[:] = list(losses)
+            connected[:] = [gi is not None for gi in g]
+            terms = [a + losses[k] if k in losses else a for a, k in zip(terms, LOSS_TERMS)]
+            grads = [a if gi is None else a + tf.cast(tf.convert_to_tensor(gi), a.dtype) for a, gi in zip(grads, g)]
+            return i + 1, total + t, terms, grads
 
-        _, total, losses, grads = tf.while_loop(
-            lambda i, *_: i < count, body, (tf.constant(1), total, losses, grads), parallel_iterations=1
-        )
-        it = iter(grads)
-        return total, losses, [next(it) if c else None for c in connected]
+        zero = tf.zeros((), "float32")
+        start = (tf.constant(0), zero, [zero for _ in LOSS_TERMS], [tf.zeros_like(v) for v in variables])
+        _, total, terms, grads = tf.while_loop(lambda i, *_: i < count, body, start, parallel_iterations=1)
+        losses = {k: v for k, v in zip(LOSS_TERMS, terms) if k in present}
+        return total, losses, [g if c else None for g, c in zip(grads, connected)]
 
     def train_step(self, batch):
         body_vars = self.body.trainable_variables

@@ -159,14 +159,26 @@ def observables(pt, eta, phi, e, z_cut: float = 0.1) -> np.ndarray:
         groomed = a
     m_sd = max(groomed.m(), 0.0)
     log_rho = 2 * math.log(max(m_sd, 1e-10) / jet.perp())
-    if len(parts) >= 2:
-        kt = fastjet.ClusterSequence(parts, fastjet.JetDefinition(fastjet.kt_algorithm, 10.0))
-        tau1 = _tau(rap, ph, w, kt.exclusive_jets(1))
-        tau2 = _tau(rap, ph, w, kt.exclusive_jets(2))
-        tau21 = tau2 / tau1 if tau1 > 0 else 0.0
-    else:
-        tau21 = 0.0
+    tau21 = _tau21(fastjet, parts, rap, ph, w)
     return np.array([max(jet.m(), 0.0), len(parts), width, log_rho, tau21, z_g], dtype=np.float64)
+
+
+def _tau21(fastjet, parts, rap, phi, pt) -> float:
+    if len(parts) < 2:
+        return 0.0
+    kt = fastjet.ClusterSequence(parts, fastjet.JetDefinition(fastjet.kt_algorithm, 10.0))
+    tau1 = _tau(rap, phi, pt, kt.exclusive_jets(1))
+    return _tau(rap, phi, pt, kt.exclusive_jets(2)) / tau1 if tau1 > 0 else 0.0
+
+
+def tau21(pt, eta, phi, e) -> float:
+    """τ21 = τ2/τ1 of one jet from its constituents ``(n,)`` each (β = 1, exclusive-kT axes, as
+    :func:`observables`); 0 for fewer than two constituents."""
+    _, fastjet, _ = require_physics()
+    parts = _pseudojets(fastjet, *(np.asarray(a, dtype=np.float64) for a in (pt, eta, phi, e)))
+    rap = np.array([p.rap() for p in parts])
+    phi_ = np.array([p.phi() for p in parts])
+    return _tau21(fastjet, parts, rap, phi_, np.asarray(pt, dtype=np.float64))
 
 
 # -- detector --------------------------------------------------------------------------------

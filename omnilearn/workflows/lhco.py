@@ -33,6 +33,7 @@ import numpy as np
 
 from ..config import ModelConfig, TrainConfig
 from ..data import events as ev
+from ..data.features import PARTICLE_FEATURES
 from ..errors import OmniLearnError
 from ..evaluation.anomaly import max_sic, sic_curve
 from ..evaluation.results import write_json
@@ -509,10 +510,33 @@ def summarize(runs_dir: str | Path) -> dict:
     return out
 
 
+def jet_tau21(events: dict[str, np.ndarray]) -> np.ndarray:
+    """τ21 ``(N, 2)`` of each jet from the particles stored with it (the first ``min(N, P)``
+    rows, hardest first), rebuilt from Δη, Δφ, log pT, log E and the jet's η, φ."""
+    from ..pythia.zjets import tau21
+
+    col = {name: PARTICLE_FEATURES.index(name) for name in ("delta_eta", "delta_phi", "log_pt", "log_e")}
+    data, jets = events["data"], events["jet"]
+    out = np.zeros(jets.shape[:2])
+    for i, j in np.ndindex(*out.shape):
+        n = int(min(jets[i, j, 4], data.shape[2]))
+        x = data[i, j, :n].astype(np.float64)
+        out[i, j] = tau21(
+            np.exp(x[:, col["log_pt"]]),
+            x[:, col["delta_eta"]] + jets[i, j, 1],
+            x[:, col["delta_phi"]] + jets[i, j, 2],
+            np.exp(x[:, col["log_e"]]),
+        )
+    return out
+
+
 def _observables(events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    tau = jet_tau21(events)
     return {
         "m_j1 [GeV]": events["jet"][:, 0, 3],
         "m_j2 [GeV]": events["jet"][:, 1, 3],
+        r"$\tau_{21}$ (j1)": tau[:, 0],
+        r"$\tau_{21}$ (j2)": tau[:, 1],
         "N_1": events["jet"][:, 0, 4],
         "N_2": events["jet"][:, 1, 4],
         "m_jj [GeV]": events["mjj"],
@@ -522,7 +546,8 @@ def _observables(events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def evaluate(runs_dir: str | Path, data_dir: str | Path, plot_dir: str | Path) -> dict:
     """Write ``<plot_dir>/lhco_sic.json`` (:func:`summarize`) and ``lhco_max_sic.png``; with
     generator runs, ``lhco_generator_loss.png`` (Fig. 12) and, for each one with samples,
-    ``lhco_<run>_distributions.png`` (generated vs true signal-region background of ``test``)."""
+    ``lhco_<run>_distributions.png`` (generated vs true signal-region background of ``test``:
+    m_j1, m_j2, τ21 of each jet, multiplicities, m_jj)."""
     import json
 
     from .. import plotting
