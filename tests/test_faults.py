@@ -21,6 +21,7 @@ import h5py
 import numpy as np
 import pytest
 from test_jetnet import make_class, write_class
+from test_lhco import make_events, write_release
 from test_preprocess import (
     _h1_event,
     _jc_jet,
@@ -206,6 +207,34 @@ def jetnet_input(src: Path, case: str | None, rng) -> tuple[Path, Path]:
     return src, bad
 
 
+def lhco_input(src: Path, case: str | None, rng) -> tuple[Path, Path]:
+    rows, _ = make_events(30, seed=int(rng.integers(1 << 30)))
+    bad = src / "events_anomalydetection_v2.h5"
+    if case == "nan":
+        rows[BAD, 1] = np.nan
+    elif case == "label":
+        rows[BAD, -1] = 2
+    elif case == "empty":
+        rows[BAD, :-1] = 0.0
+    if case == "strings":
+        import pandas as pd
+
+        frame = pd.DataFrame(rows)
+        frame[0] = frame[0].astype(str)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame.to_hdf(bad, key="df", format="table")
+    elif case == "missing_key":  # the frame under another key
+        import pandas as pd
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.DataFrame(rows).to_hdf(bad, key="events", format="table")
+    else:
+        write_release(bad, rows)
+    return bad, bad
+
+
 CONVERTERS: dict[str, Callable] = {
     "top": top_input,
     "qg": qg_input,
@@ -214,6 +243,7 @@ CONVERTERS: dict[str, Callable] = {
     "h1": h1_input,
     "jetclass": jetclass_input,
     "jetnet30": jetnet_input,
+    "lhco": lhco_input,
 }
 
 
@@ -263,9 +293,10 @@ def _wrong(out: dict) -> str:
     for split, d in out.items():
         if not all(np.isfinite(d[k]).all() for k in ("data", "jet") + (("weight",) if "weight" in d else ())):
             return f"{split}: non-finite values"
-        if len(d["pid"]) and (d["pid"].min() < 0 or d["pid"].max() >= d["num_classes"]):
+        label = d["pid"] if "pid" in d else d["label"]  # the event format's name
+        if len(label) and (label.min() < 0 or label.max() >= d["num_classes"]):
             return f"{split}: label outside 0..{d['num_classes'] - 1}"
-        if len(d["pid"]) and not np.any(d["data"] != 0, axis=-1).any(axis=1).all():
+        if len(label) and not np.any(d["data"] != 0, axis=-1).any(axis=-1).all():
             return f"{split}: an empty jet"
     return ""
 
@@ -310,6 +341,7 @@ ROW_CASES = {(d, c) for d in CONVERTERS for c in ("nan", "label", "empty")} - {(
 ACCEPTED: dict[str, dict[str, str]] = {
     "cms": {"label": "jet dropped by the flavour selection"},
     "h1": {"empty": "event dropped by the selection"},
+    "lhco": {"empty": "event dropped by the selection"},
 }
 
 
@@ -324,7 +356,7 @@ def test_converter_fault_matrix(tmp_path):
         base = tmp_path / dataset
         src = base / "clean"
         src.mkdir(parents=True)
-        make(src, None, np.random.default_rng(0))
+        clean_input, _ = make(src, None, np.random.default_rng(0))
         assert (
             _run(
                 [
@@ -332,7 +364,7 @@ def test_converter_fault_matrix(tmp_path):
                     "--dataset",
                     dataset,
                     "--input",
-                    str(src),
+                    str(clean_input),
                     "--outdir",
                     str(base / "out_clean"),
                     "--quiet",

@@ -60,6 +60,27 @@ def test_lean_gelu_equals_tensorflows_exact_gelu(dtype):
     assert activations.get("gelu") is activations.gelu and activations.get("swish") is keras.activations.swish
 
 
+def test_fused_switches_gelu_to_tensorflows_own_while_tracing():
+    """Inside ``fused()`` a traced GELU is TF's op chain (XLA can fuse it), outside the custom
+    gradient (an IdentityN boundary); nesting restores the outer setting; the values agree."""
+
+    def op_types():
+        graph = tf.function(activations.gelu).get_concrete_function(tf.TensorSpec([8], "float32")).graph
+        return {op.type for op in graph.get_operations()}
+
+    assert "IdentityN" in op_types()
+    with activations.fused():
+        assert "IdentityN" not in op_types()
+        with activations.fused(False):
+            assert "IdentityN" in op_types()
+        assert "IdentityN" not in op_types()
+    assert "IdentityN" in op_types()
+    x = tf.constant(np.linspace(-5, 5, 101), "float32")
+    with activations.fused():
+        fused_y = activations.gelu(x)
+    np.testing.assert_array_equal(fused_y.numpy(), activations.gelu(x).numpy())
+
+
 def test_attention_bias_equals_keras_boolean_mask():
     """BiasedAttention with the shared additive bias = Keras' MultiHeadAttention with a boolean
     (batch, queries, keys) mask and the same weights: outputs and gradients."""

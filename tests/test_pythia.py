@@ -227,9 +227,30 @@ def test_more_jetclass_higgs_classes(tmp_path):
     """H → c c̄, g g and W W* → 4q: jets near the Higgs mass; the 5 default classes keep their seeds."""
     from omnilearn.pythia.generator import CLASS_NAMES, PROCESS_NAMES
 
-    assert PROCESS_NAMES[: len(CLASS_NAMES)] == CLASS_NAMES and PROCESS_NAMES[-3:] == ("hcc", "hgg", "h4q")
+    assert PROCESS_NAMES[: len(CLASS_NAMES)] == CLASS_NAMES and PROCESS_NAMES[-5:-2] == ("hcc", "hgg", "h4q")
     config = PythiaConfig(classes=("hcc", "hgg", "h4q"), jets_per_class=15, workers=1, seed=3)
     a = _all({k: _read(p) for k, p in generate(tmp_path, config, progress=False).paths.items()})
     for i, name in enumerate(config.classes):
         assert (a["pid"] == i).sum() == 15
         assert 100 < float(np.median(a["jet"][a["pid"] == i, 2])) < 160, name
+
+
+@pytest.mark.slow
+def test_leptonic_jetclass_classes(tmp_path):
+    """H → W W* → ℓνqq′ and t → bℓν: most jets hold an electron or a muon (the rest a τ's
+    hadrons), of both charges, and the jets are lighter than the resonance (the ν escapes)."""
+    from omnilearn.data.features import PARTICLE_FEATURES
+    from omnilearn.pythia.generator import PROCESS_NAMES
+
+    assert PROCESS_NAMES[-2:] == ("hlvqq", "tblv")
+    config = PythiaConfig(classes=("hlvqq", "tblv"), jets_per_class=15, workers=1, seed=3)
+    a = _all({k: _read(p) for k, p in generate(tmp_path, config, progress=False).paths.items()})
+    col = {name: PARTICLE_FEATURES.index(name) for name in ("charge", "is_electron", "is_muon")}
+    lepton = (a["data"][..., col["is_electron"]] + a["data"][..., col["is_muon"]]) > 0
+    charges = a["data"][..., col["charge"]][lepton]
+    for i, (name, heavy) in enumerate(zip(config.classes, (125.0, 173.0))):
+        sel = a["pid"] == i
+        assert sel.sum() == 15
+        assert lepton[sel].any(axis=1).mean() > 0.5, name
+        assert float(np.median(a["jet"][sel, 2])) < heavy, name
+    assert (charges > 0).any() and (charges < 0).any()

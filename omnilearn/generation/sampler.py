@@ -26,6 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from ..layers import activations
 from ..models.diffusion import alpha_sigma, predict_x0_eps
 
 #: Default number of sampling steps (model evaluations; cost: see the README's generation section).
@@ -171,7 +172,8 @@ def sample_particles(
             v = model.velocity(x, tf.tile(mask_b, [both, 1]), tf.tile(jet_b, [both, 1]), lab, t, ema=ema)
             return v * diffused
 
-        return integrate(guided(velocity_fn, label_b, guidance), noise, mask_b, steps, solver)
+        with activations.fused():  # no gradient: TF's own GELU (see layers.activations)
+            return integrate(guided(velocity_fn, label_b, guidance), noise, mask_b, steps, solver)
 
     out = np.zeros((n, p, num_feat), np.float32)
     starts = range(0, n, batch_size)

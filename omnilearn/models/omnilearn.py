@@ -24,6 +24,7 @@ import tensorflow as tf
 from keras import ops
 
 from ..config import MODES, ModelConfig
+from ..layers import activations
 from .diffusion import alpha_sigma, feature_mask, perturb
 from .losses import cross_entropy, jet_error, velocity_error, weighted_mean
 from .pet import build_body, build_classifier, build_generator
@@ -292,6 +293,11 @@ class OmniLearn(keras.Model):
         return total, losses, [g if c else None for g, c in zip(grads, connected)]
 
     def train_step(self, batch):
+        # the lean GELU gradient only where TF runs op by op (see layers.activations)
+        with activations.fused(self.jit_compile is True):
+            return self._train_step(batch)
+
+    def _train_step(self, batch):
         body_vars = self.body.trainable_variables
         head_vars = self.head_variables()
         steps = getattr(self, "accum_steps", 1)
@@ -315,9 +321,14 @@ class OmniLearn(keras.Model):
         return self._update_metrics(total, losses, logits, batch, accuracy_counted=counted)
 
     def test_step(self, batch):
-        losses, logits = self.compute_losses(batch, training=False)
+        with activations.fused():  # no gradient: nothing for the lean GELU to save
+            losses, logits = self.compute_losses(batch, training=False)
         total = ops.sum(ops.stack(list(losses.values())))
         return self._update_metrics(total, losses, logits, batch)
+
+    def predict_step(self, data):
+        with activations.fused():
+            return super().predict_step(data)
 
     def _update_metrics(self, total, losses, logits, batch, accuracy_counted: bool = False):
         shown = [self.trackers["loss"]] + [self.trackers[name] for name in losses]

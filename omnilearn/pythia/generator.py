@@ -13,9 +13,13 @@ class    hard process                                     jets kept
 ``hbb``  H + parton (full top loop), H → b b̄             jets containing H → b b̄
 =======  ==============================================  ==============================
 
-Three more JetClass Higgs classes can be asked for (``classes=``, ``--classes``): ``hcc``
-(H → c c̄), ``hgg`` (H → g g) and ``h4q`` (H → W W* → 4 quarks), kept when the Higgs and all of
-its decay partons are in the jet. JetClass's leptonic classes (H → ℓνqq′, t → bℓν) are not made.
+Five more JetClass classes can be asked for (``classes=``, ``--classes``): ``hcc``
+(H → c c̄), ``hgg`` (H → g g), ``h4q`` (H → W W* → 4 quarks), and the two leptonic ones,
+``hlvqq`` (H → W W* → ℓ ν q q′) and ``tblv`` (t → b ℓ ν), ℓ = e, μ, τ. A jet is kept when the
+resonance, all of its decay quarks and its charged lepton are in it (the neutrino escapes). For
+the leptonic classes every W may decay to quarks or to ℓν and only resonances with the wanted
+mix are kept (one W to ℓν in H → W W*; the top whose W went to ℓν in t t̄), so both lepton
+charges occur, as they do in JetClass.
 
 Two more classes reproduce the quark/gluon dataset of Komiske et al. (see
 :mod:`omnilearn.pythia.formats`): ``qg_gluon`` (q q̄ → Z g) and ``qg_quark`` (q g → Z q,
@@ -74,6 +78,7 @@ _MAX_PYTHIA_SEED = 900_000_000
 _PHYSICS_HINT = 'the Pythia dataset needs pythia8mc and fastjet: pip install -e ".[physics]"'
 _NEUTRINOS = (12, 14, 16)
 _QUARKS = (1, 2, 3, 4, 5)
+_CHARGED_LEPTONS = (11, 13, 15)
 #: Resonances whose decay chains are followed down to quarks (t → b W, W → q q').
 _RESONANCES = (6, 23, 24, 25)
 
@@ -90,6 +95,8 @@ class ProcessSpec:
     resonance: int | None
     #: Quarks its (forced) decay chain ends in: 3 for t -> b q q', 2 for W/Z/H -> q q.
     decay_quarks: int = 0
+    #: Charged leptons its decay chain ends in (1 for t -> b l nu and H -> W W* -> l nu q q').
+    decay_leptons: int = 0
     #: Without a resonance: how many leading jets of an event may be kept (each if in the cuts).
     leading_jets: int = 2
     #: |PDG id|s allowed for the hard process's outgoing parton (None: any); other events are skipped.
@@ -97,13 +104,16 @@ class ProcessSpec:
 
 
 _HADRONIC_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
+#: W to quarks or to e, mu, tau + neutrino (the leptonic classes select the mix they need).
+_VISIBLE_W = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5 11 13 15")
 _INVISIBLE_Z = ("WeakZ0:gmZmode = 2", "23:onMode = off", "23:onIfAny = 12 14 16")
 _HIGGS_PRODUCTION = ("HiggsSM:gg2Hg(l:t) = on", "HiggsSM:qg2Hq(l:t) = on", "HiggsSM:qqbar2Hg(l:t) = on")
 
 
-def _higgs(name: str, description: str, decay: tuple[str, ...], partons: int) -> ProcessSpec:
-    """H + jet (full top loop) with a forced decay whose ``partons`` quarks/gluons must be in the jet."""
-    return ProcessSpec(name, description, _HIGGS_PRODUCTION + decay, 25, partons)
+def _higgs(name: str, description: str, decay: tuple[str, ...], partons: int, leptons: int = 0) -> ProcessSpec:
+    """H + jet (full top loop) with a forced decay whose ``partons`` quarks/gluons (and
+    ``leptons`` charged leptons) must be in the jet."""
+    return ProcessSpec(name, description, _HIGGS_PRODUCTION + decay, 25, partons, leptons)
 
 
 PROCESSES: dict[str, ProcessSpec] = {
@@ -171,6 +181,17 @@ PROCESSES: dict[str, ProcessSpec] = {
     "hgg": _higgs("hgg", "H + jet, H -> g g", ("25:onMode = off", "25:onIfMatch = 21 21"), 2),
     "h4q": _higgs(
         "h4q", "H + jet, H -> W W* -> 4 quarks", ("25:onMode = off", "25:onIfMatch = 24 -24") + _HADRONIC_W, 4
+    ),
+    # The leptonic JetClass classes.
+    "hlvqq": _higgs(
+        "hlvqq",
+        "H + jet, H -> W W* -> l nu q q'",
+        ("25:onMode = off", "25:onIfMatch = 24 -24") + _VISIBLE_W,
+        2,
+        leptons=1,
+    ),
+    "tblv": ProcessSpec(
+        "tblv", "t tbar, the top with t -> b W, W -> l nu", ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on") + _VISIBLE_W, 6, 1, 1
     ),
 }
 #: Every process, in a fixed order (seeds use a class's index here; CLASS_NAMES come first).
@@ -455,23 +476,30 @@ def _bottom_copy(i: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> int
         i = same[0]
 
 
-def _decay_quarks(i: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> list[int]:
-    """Quarks (and gluons) from the decay of resonance ``i``, following t → b W and W → q q'."""
-    out: list[int] = []
+def _decay_products(i: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> tuple[list[int], list[int]]:
+    """Quarks (and gluons) and charged leptons from the decay of resonance ``i``, following
+    t → b W and W → q q' / ℓ ν (neutrinos are not listed: they leave no trace in the jet)."""
+    quarks: list[int] = []
+    leptons: list[int] = []
     for j in _daughters(_bottom_copy(i, pid, d1, d2), d1, d2):
         if abs(pid[j]) in _QUARKS or pid[j] == 21:  # gluons: H -> g g (no other decay here makes one)
-            out.append(j)
+            quarks.append(j)
+        elif abs(pid[j]) in _CHARGED_LEPTONS:
+            leptons.append(j)
         elif abs(pid[j]) in _RESONANCES:
-            out.extend(_decay_quarks(j, pid, d1, d2))
-    return out
+            q, lep = _decay_products(j, pid, d1, d2)
+            quarks.extend(q)
+            leptons.extend(lep)
+    return quarks, leptons
 
 
-def _resonances(res_id: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> list[tuple[int, list[int]]]:
-    """Each decaying copy of the resonance with its decay quarks (indices into the event)."""
+def _resonances(res_id: int, pid: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> list[tuple[int, list[int], list[int]]]:
+    """Each decaying copy of the resonance with its decay quarks and charged leptons (indices
+    into the event)."""
     found = []
     for i in np.flatnonzero(np.abs(pid) == res_id).tolist():
         if _bottom_copy(i, pid, d1, d2) == i:
-            found.append((i, _decay_quarks(i, pid, d1, d2)))
+            found.append((i, *_decay_products(i, pid, d1, d2)))
     return found
 
 
@@ -575,14 +603,15 @@ class _ClassGenerator:
 
     def _matched(self, candidates, pid, d1, d2, eta, phi) -> list:
         """(indices, kinematics, resonance index) of the jets that contain a resonance and all its
-        decay quarks (each jet at most once)."""
+        decay quarks and charged leptons (each jet at most once)."""
         r = self.config.match_radius
         passing = [c for c in candidates if self._passes(c[1])]
         used: set[int] = set()
         chosen = []
-        for res, quarks in _resonances(self.spec.resonance, pid, d1, d2):
-            if len(quarks) != self.spec.decay_quarks:  # not the all-quark decay this class is about
-                continue
+        for res, quarks, leptons in _resonances(self.spec.resonance, pid, d1, d2):
+            if (len(quarks), len(leptons)) != (self.spec.decay_quarks, self.spec.decay_leptons):
+                continue  # not the decay this class is about
+            quarks = quarks + leptons
             best, best_dr = None, r
             for k, (_, kin) in enumerate(passing):
                 if k in used:
