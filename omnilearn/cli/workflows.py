@@ -120,6 +120,30 @@ def quickstart(a: argparse.Namespace) -> int:
     return 0
 
 
+def _add_recipe(p: argparse.ArgumentParser, d) -> None:
+    """The fine-tuning recipe flags that pythia-tasks and study share (defaults from config ``d``)."""
+    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
+    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
+    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
+    p.add_argument("--wd", type=nonnegative_float, default=d.wd, help="LION weight decay")
+    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
+    p.add_argument("--bootstrap", type=nonnegative_int, default=d.bootstrap, help="test-set resamples (uncertainties)")
+
+
+def _recipe(a: argparse.Namespace) -> dict:
+    """The config fields of :func:`_add_recipe`'s flags."""
+    return {
+        "epochs": a.epoch,
+        "warm_epoch": a.warm_epoch,
+        "batch": a.batch,
+        "lr": a.lr,
+        "wd": a.wd,
+        "num_particles": a.num_particles,
+        "bootstrap": a.bootstrap,
+    }
+
+
 def add_pythia_tasks(p: argparse.ArgumentParser, argv: list[str]) -> None:
     from ..workflows.pythia_tasks import TASK_NAMES, PythiaTaskConfig
 
@@ -133,13 +157,7 @@ def add_pythia_tasks(p: argparse.ArgumentParser, argv: list[str]) -> None:
     add_runs_dir(p, d.runs_dir)
     p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the figures and tables")
     p.add_argument("--pretrained", default=d.pretrained, help="pretrained checkpoint; its size sets the model's")
-    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
-    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
-    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
-    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
-    p.add_argument("--wd", type=nonnegative_float, default=d.wd, help="LION weight decay")
-    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
-    p.add_argument("--bootstrap", type=nonnegative_int, default=d.bootstrap, help="test-set resamples (uncertainties)")
+    _add_recipe(p, d)
     p.add_argument("--no_scratch", dest="compare_scratch", action="store_false", help="skip the from-scratch run")
     p.set_defaults(handler=pythia_tasks)
 
@@ -155,13 +173,7 @@ def pythia_tasks(a: argparse.Namespace) -> int:
         runs_dir=a.runs_dir,
         plot_dir=a.plot_dir,
         pretrained=a.pretrained,
-        epochs=a.epoch,
-        warm_epoch=a.warm_epoch,
-        batch=a.batch,
-        lr=a.lr,
-        wd=a.wd,
-        num_particles=a.num_particles,
-        bootstrap=a.bootstrap,
+        **_recipe(a),
         compare_scratch=a.compare_scratch,
     )
     results = run(tuple(a.tasks), cfg)
@@ -195,13 +207,7 @@ def add_study(p: argparse.ArgumentParser, argv: list[str]) -> None:
     p.add_argument(
         "--upstream", default=None, help="the authors' weights (omnilearn import-upstream --out DIR): a third run"
     )
-    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of each training (no early stopping)")
-    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
-    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
-    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
-    p.add_argument("--wd", type=nonnegative_float, default=d.wd, help="LION weight decay")
-    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
-    p.add_argument("--bootstrap", type=nonnegative_int, default=d.bootstrap, help="test-set resamples (uncertainties)")
+    _add_recipe(p, d)
     p.set_defaults(handler=study)
 
 
@@ -223,13 +229,7 @@ def study(a: argparse.Namespace) -> int:
         plot_dir=a.plot_dir,
         pretrained=a.pretrained,
         upstream=a.upstream,
-        epochs=a.epoch,
-        warm_epoch=a.warm_epoch,
-        batch=a.batch,
-        lr=a.lr,
-        wd=a.wd,
-        num_particles=a.num_particles,
-        bootstrap=a.bootstrap,
+        **_recipe(a),
     )
     summary = run(cfg)
     for task, s in summary.items():

@@ -31,12 +31,13 @@ from ..config import ModelConfig
 from ..layers.embedding import MLP, ScaleShift
 from .losses import cross_entropy, weighted_mean
 from .pet import build_body, build_classifier
+from .split_optimizer import BodyHeadOptimizers
 
 CLASSES = 2
 
 
 @keras.saving.register_keras_serializable("omnilearn")
-class DijetClassifier(keras.Model):
+class DijetClassifier(BodyHeadOptimizers, keras.Model):
     """PET body per jet + m_jj-conditioned event scale/shift + one class-token head over both jets.
 
     ``compile(optimizer, body_optimizer=None)``: as :class:`~omnilearn.models.OmniLearn`, a
@@ -109,14 +110,9 @@ class DijetClassifier(keras.Model):
     def compile(self, optimizer="adam", body_optimizer=None, **kwargs):
         kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=optimizer, **kwargs)
-        self.body_optimizer = body_optimizer
         if not self.event_embedding.built:
             raise ValueError("call the model on a batch before compile (its event layers are built then)")
-        if body_optimizer is None:
-            self.optimizer.build(self.body.trainable_variables + self._head_variables())
-        else:
-            self.optimizer.build(self._head_variables())
-            body_optimizer.build(self.body.trainable_variables)
+        self.build_optimizers(body_optimizer, self.body.trainable_variables, self._head_variables())
 
     def _head_variables(self):
         body = {id(v) for v in self.body.trainable_variables}
@@ -126,13 +122,7 @@ class DijetClassifier(keras.Model):
         body_vars, head_vars = self.body.trainable_variables, self._head_variables()
         with tf.GradientTape() as tape:
             loss, logits, label = self.compute_loss_of(batch, training=True)
-        grads = tape.gradient(loss, body_vars + head_vars)
-        n = len(body_vars)
-        if self.body_optimizer is None:
-            self.optimizer.apply(grads, body_vars + head_vars)
-        else:
-            self.body_optimizer.apply(grads[:n], body_vars)
-            self.optimizer.apply(grads[n:], head_vars)
+        self.apply_split(tape.gradient(loss, body_vars + head_vars), body_vars, head_vars)
         return self._update_metrics(loss, logits, label)
 
     def test_step(self, batch):

@@ -28,12 +28,13 @@ from ..layers import activations
 from .diffusion import alpha_sigma, feature_mask, perturb
 from .losses import cross_entropy, jet_error, velocity_error, weighted_mean
 from .pet import build_body, build_classifier, build_generator
+from .split_optimizer import BodyHeadOptimizers
 
 LOSS_TERMS = ("class_loss", "gen_loss", "smear_loss", "reg_loss", "smear_reg_loss")
 
 
 @keras.saving.register_keras_serializable("omnilearn")
-class OmniLearn(keras.Model):
+class OmniLearn(BodyHeadOptimizers, keras.Model):
     """Body and heads under one ``keras.Model`` with a custom ``train_step``.
 
     ``compile(optimizer=..., body_optimizer=...)`` takes a second optimizer for the body, so
@@ -214,13 +215,8 @@ class OmniLearn(keras.Model):
             raise ValueError(f"accum_steps must be >= 1, got {accum_steps}")
         kwargs.setdefault("jit_compile", False)
         super().compile(optimizer=optimizer, **kwargs)
-        self.body_optimizer = body_optimizer
         self.accum_steps = int(accum_steps)
-        if body_optimizer is None:
-            self.optimizer.build(self.body.trainable_variables + self.head_variables())
-        else:
-            self.optimizer.build(self.head_variables())
-            body_optimizer.build(self.body.trainable_variables)
+        self.build_optimizers(body_optimizer, self.body.trainable_variables, self.head_variables())
 
     def reduce_gradients(self, grads: list) -> list:
         """Hook for data-parallel training (averages gradients over workers); identity here."""
@@ -309,13 +305,7 @@ class OmniLearn(keras.Model):
                 losses, logits = self.compute_losses(batch, training=True)
                 total = ops.sum(ops.stack(list(losses.values())))
             grads = tape.gradient(total, body_vars + head_vars)
-        grads = self.reduce_gradients(grads)
-        n = len(body_vars)
-        if self.body_optimizer is None:
-            self.optimizer.apply(grads, body_vars + head_vars)
-        else:
-            self.body_optimizer.apply(grads[:n], body_vars)
-            self.optimizer.apply(grads[n:], head_vars)
+        self.apply_split(self.reduce_gradients(grads), body_vars, head_vars)
         self.update_ema()
         counted = steps > 1 and self.mode != "generator"
         return self._update_metrics(total, losses, logits, batch, accuracy_counted=counted)
