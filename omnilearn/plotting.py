@@ -28,10 +28,15 @@ def _style() -> None:
 
 
 def read_history(path: str | os.PathLike) -> dict[str, list[float]]:
-    """A Keras ``CSVLogger`` file as {column: values}."""
+    """A Keras ``CSVLogger`` file as {column: values}; its "NA" (a value missing in that epoch,
+    e.g. no validation) and empty cells are NaN, which the plots leave out."""
+
+    def value(cell) -> float:
+        return float("nan") if cell in (None, "", "NA") else float(cell)
+
     with open(path) as f:
         rows = list(csv.DictReader(f))
-    return {k: [float(r[k]) for r in rows] for k in rows[0]} if rows else {}
+    return {k: [value(r[k]) for r in rows] for k in rows[0]} if rows else {}
 
 
 def plot_roc(curves: Mapping[str, dict], path: str | os.PathLike, title: str = "") -> Path:

@@ -155,3 +155,17 @@ def test_committed_page_is_what_the_generator_makes():
     assert page.read_text(encoding="utf-8") == report.results_page(ROOT / "plots", page), (
         "docs/results.md is out of date: run `omnilearn report --page_only`"
     )
+
+
+def test_history_reader_takes_keras_missing_values(tmp_path):
+    """CSVLogger writes "NA" where an epoch has no value (no validation then): NaN, not a crash."""
+    import math
+
+    from omnilearn.plotting import plot_losses, read_history
+
+    path = tmp_path / "history.csv"
+    path.write_text("epoch,loss,val_loss\n0,1.5,NA\n1,1.25,1.0\n2,1.0,\n")
+    hist = read_history(path)
+    assert hist["epoch"] == [0.0, 1.0, 2.0] and hist["loss"] == [1.5, 1.25, 1.0]
+    assert math.isnan(hist["val_loss"][0]) and hist["val_loss"][1] == 1.0 and math.isnan(hist["val_loss"][2])
+    assert plot_losses({"run": {"a": hist}}, tmp_path / "losses.png").stat().st_size > 0
