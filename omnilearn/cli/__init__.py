@@ -68,6 +68,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "score classifiers on the test split, or generated JetNet jets"),
     "report": ("evaluate", "paper-style tables and plots of the evaluated tasks, and docs/results.md"),
     "pythia-tasks": ("workflows", "top tagging and q/g on Pythia jets in the released formats"),
+    "pretrain-pythia": ("workflows", "the larger Pythia pretraining (10 JetClass-like classes) the study fine-tunes"),
     "study": ("workflows", "data efficiency and convergence: fine-tuned vs scratch over training sizes x seeds"),
     "generate-omnifold": ("omnifold", "generate the offline OmniFold default: paired Pythia Z+jet 'data' and 'MC'"),
     "omnifold": ("omnifold", "OmniFold unfolding with OmniLearn classifiers (fine-tuned or from scratch)"),

@@ -46,6 +46,21 @@ Writes <data_dir>/{top,qg}_public (the released formats), <data_dir>/{top,qg} (c
 <task>_table.md. A rerun reuses the generated files and resumes or skips finished trainings.
 """
 
+PRETRAIN_PYTHIA = """The larger Pythia pretraining: jets of the ten JetClass-like classes the generator makes
+(cached), then OmniLearn in mode all (resumed from <runs_dir>/pretrain/last after a kill: rerun
+the same command until it is done). The defaults take about an hour of generation and two
+hours of training on 2 cores (docs/study.md).
+
+Example:
+
+    omnilearn pretrain-pythia                                   # data/pythia_jetclass10, runs/pythia_jetclass10
+    omnilearn study --pretrained runs/pythia_jetclass10/pretrain/best
+
+Writes <data_dir>/pythia_jetclass10/{train,val,test}.h5, <runs_dir>/pretrain/{best,last} and
+<plot_dir>/pretrain_pythia.json (settings, wall times, losses per epoch: the result to commit)
+with pretrain_pythia_losses.png.
+"""
+
 STUDY = """Data efficiency and convergence: on the Pythia top and qg tasks (the released formats, as
 pythia-tasks), fine-tuned vs scratch for each training-set size x seed, scored on independent
 test jets (generated with --test_seed, never trained on).
@@ -184,6 +199,53 @@ def pythia_tasks(a: argparse.Namespace) -> int:
                 f"{task:5s} {name:10s} {r['accuracy']:9.3f} {r['auc']:7.4f} {r['rejection']['0.5']:12.1f} "
                 f"{r['rejection']['0.3']:12.1f}"
             )
+    return 0
+
+
+def add_pretrain_pythia(p: argparse.ArgumentParser, argv: list[str]) -> None:
+    from ..workflows.pretrain_pythia import PretrainConfig
+
+    d = PretrainConfig()
+    p.description = PRETRAIN_PYTHIA
+    p.add_argument("--jets_per_class", type=positive_int, default=d.jets_per_class, help="generated jets per class")
+    p.add_argument("--workers", type=positive_int, default=d.workers, help="Pythia processes")
+    p.add_argument("--seed", type=int, default=d.seed, help="seeds generation and training")
+    p.add_argument("--data_dir", default=d.data_dir, help="folder of the generated datasets")
+    add_runs_dir(p, d.runs_dir)
+    p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the result JSON and the loss figure")
+    p.add_argument("--epoch", type=positive_int, default=d.epochs, help="epochs of pretraining")
+    p.add_argument("--warm_epoch", type=nonnegative_int, default=d.warm_epoch, help="learning-rate warm-up epochs")
+    p.add_argument("--batch", type=positive_int, default=d.batch, help="batch size")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="initial learning rate")
+    p.add_argument("--num_particles", type=positive_int, default=d.num_particles, help="leading particles per jet")
+    p.add_argument("--paper_size", action="store_true", help="the paper's PET (1.3 M body); slow on a CPU")
+    p.set_defaults(handler=pretrain_pythia)
+
+
+def pretrain_pythia(a: argparse.Namespace) -> int:
+    from ..workflows.pretrain_pythia import PretrainConfig, run
+
+    summary = run(
+        PretrainConfig(
+            data_dir=a.data_dir,
+            runs_dir=a.runs_dir,
+            plot_dir=a.plot_dir,
+            jets_per_class=a.jets_per_class,
+            workers=a.workers,
+            seed=a.seed,
+            epochs=a.epoch,
+            warm_epoch=a.warm_epoch,
+            batch=a.batch,
+            lr=a.lr,
+            num_particles=a.num_particles,
+            paper_size=a.paper_size,
+        )
+    )
+    print(
+        f"pretrained {summary['epochs_done']} epochs on {summary['jets']['train']} jets "
+        f"({len(summary['classes'])} classes), best val_loss {summary['best_val_loss']}: "
+        f"{a.runs_dir}/pretrain/best"
+    )
     return 0
 
 

@@ -1,0 +1,120 @@
+"""A larger Pythia pretraining sized for a 2-core machine: the body the study fine-tunes.
+
+1. Generate (cached: a rerun with the same settings reuses the files) jets of the ten
+   JetClass-like classes the embedded generator makes (QCD, t → bqq′, W → qq′, Z → qq̄, H → bb̄,
+   H → cc̄, H → gg, H → 4q, H → ℓνqq′, t → bℓν), 500 < pT < 1000 GeV, into
+   ``<data_dir>/pythia_jetclass10``.
+2. Pretrain OmniLearn (mode ``all``) on them into ``<runs_dir>/pretrain`` (``best`` and
+   ``last``). Training resumes from ``last`` after a kill, so the command can be rerun until done.
+3. Write ``<plot_dir>/pretrain_pythia.json`` (settings, jets per split, wall times, the losses per
+   epoch: the results to commit) and ``pretrain_pythia_losses.png``.
+
+Sizing (the defaults): generation runs at roughly 30–90 jets/s per Pythia process depending on
+the class (the leptonic ones keep fewest events), so 20 000 jets per class take about an hour
+on two processes. The model is the quick start's PET (width 64, 4 blocks, 4 heads, the leading
+64 particles), which trains in mode ``all`` several times faster than the paper's; 8 epochs
+over 160 000 training jets fit in about two hours on 2 cores (docs/study.md gives the measured
+times). ``paper_size`` uses the paper's configuration instead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .. import runs as rule
+from ..config import ModelConfig, TrainConfig
+from ..evaluation.results import write_json
+from ..plotting import plot_losses, read_history
+from ..pythia.generator import CLASS_NAMES, PROCESS_NAMES, PythiaConfig, generate
+from ..training.run import run_training
+
+#: JetClass's ten classes, as far as the generator makes them (the five defaults first).
+JETCLASS_CLASSES: tuple[str, ...] = CLASS_NAMES + tuple(
+    name for name in PROCESS_NAMES if name not in CLASS_NAMES and not name.startswith("qg_")
+)
+DATASET = "pythia_jetclass10"
+RESULT = "pretrain_pythia.json"
+
+
+@dataclass
+class PretrainConfig:
+    data_dir: str = "data"
+    runs_dir: str = "runs/pythia_jetclass10"
+    plot_dir: str = "plots/pretrain"
+    classes: tuple[str, ...] = JETCLASS_CLASSES
+    jets_per_class: int = 20000
+    workers: int = 2
+    seed: int = 1
+    epochs: int = 8
+    warm_epoch: int = 1
+    batch: int = 128
+    lr: float = 3e-4
+    num_particles: int = 64
+    paper_size: bool = False
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(projection_dim=64, num_layers=4, num_heads=4))
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig() if self.paper_size else self.model
+
+
+def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
+    """Generate, pretrain and summarise; returns the summary written to ``pretrain_pythia.json``."""
+    cfg = cfg or PretrainConfig()
+    start = time.time()
+    data = generate(
+        Path(cfg.data_dir) / DATASET,
+        PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class, workers=cfg.workers, seed=cfg.seed),
+        progress=progress,
+    )
+    generation_s = time.time() - start
+    outdir = rule.run_dir(cfg.runs_dir, None, rule.PRETRAIN)
+    start = time.time()
+    run_training(
+        [data.paths["train"]],
+        [data.paths["val"]],
+        outdir,
+        cfg.model_config(),
+        TrainConfig(
+            mode="all",
+            batch=cfg.batch,
+            epoch=cfg.epochs,
+            warm_epoch=cfg.warm_epoch,
+            stop_epoch=cfg.epochs,
+            lr=cfg.lr,
+        ),
+        dataset=DATASET,
+        num_particles=cfg.num_particles,
+        seed=cfg.seed,
+        verbose="auto" if progress else 2,
+    )
+    training_s = time.time() - start
+    history = read_history(outdir / "history.csv")
+    plots = Path(cfg.plot_dir)
+    previous = json.loads((plots / RESULT).read_text()) if (plots / RESULT).is_file() else {}
+    val = [v for v in history.get("val_loss", []) if v == v]
+    splits = PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class).split_sizes()
+    summary = {
+        "dataset": DATASET,
+        "classes": list(cfg.classes),
+        "jets": {split: n * len(cfg.classes) for split, n in splits.items()},
+        "model": cfg.model_config().to_dict(),
+        "settings": {k: v for k, v in asdict(cfg).items() if k not in ("model", "classes")},
+        "generation_seconds": round(generation_s, 1) if not data.cached else previous.get("generation_seconds"),
+        "generation_cached": data.cached,
+        # a resumed run adds its time to the earlier calls' (generation is cached then)
+        "training_seconds": round(previous.get("training_seconds", 0.0) + training_s, 1),
+        "epochs_done": len(history.get("loss", [])),
+        "history": history,
+        "checkpoint": str(Path(rule.PRETRAIN) / rule.BEST),
+        "best_val_loss": min(val) if val else None,
+    }
+    write_json(summary, plots / RESULT)
+    plot_losses(
+        {f"pretraining ({len(cfg.classes)} Pythia classes), loss terms": {"OmniLearn": history}},
+        plots / "pretrain_pythia_losses.png",
+        keys=("class_loss", "gen_loss", "smear_loss", "val_loss"),
+    )
+    return summary
