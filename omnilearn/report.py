@@ -252,7 +252,8 @@ class Section:
     #: what the committed results were measured on, shown with them
     measured_on: str = ""
     #: ``unfolding``: an OmniFold section (``<folder>/<dataset>.json`` of ``omnilearn omnifold-evaluate``);
-    #: ``lhco``: max SIC vs injected signal (``<folder>/lhco_sic.json`` of ``omnilearn lhco-evaluate``)
+    #: ``lhco``: max SIC vs injected signal (``<folder>/lhco_sic.json`` of ``omnilearn lhco-evaluate``);
+    #: ``study``: the study's result JSONs; ``pretrain``: ``<folder>/<dataset>.json`` of ``omnilearn pretrain-pythia``
     kind: str = ""
     #: the section needs a released dataset that is not on this machine
     unavailable: bool = False
@@ -340,6 +341,16 @@ def page_sections() -> tuple[Section, ...]:
             "smearing; the MC reweighted at detector level (iteration 0, step 1) and unfolded (5 iterations) "
             "by OmniLearn fine-tuned and by the same PET from scratch. See [the OmniFold page](omnifold.md). " + pythia,
             kind="unfolding",
+        ),
+        Section(
+            "Larger Pythia pretraining: ten JetClass-like classes",
+            "pretrain",
+            "pretrain_pythia",
+            "omnilearn pretrain-pythia",
+            "OmniLearn pretrained in mode `all` on Pythia jets of the ten JetClass-like classes the generator "
+            "makes, sized for about an hour of generation and two hours of training on 2 cores: the body the "
+            "study below can fine-tune (`--pretrained runs/pythia_jetclass10/pretrain/best`).",
+            kind="pretrain",
         ),
         Section(
             "Pythia study: data efficiency and convergence, fine-tuned vs scratch — Fig. 2",
@@ -534,6 +545,38 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
     return out
 
 
+def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
+    """The larger Pythia pretraining: its data, model, epochs, losses and wall times."""
+    path = plots / section.folder / f"{section.dataset}.json"
+    out = [section.about, ""]
+    if not path.is_file():
+        return out + [_missing(section)]
+    r = read_json(path)
+    m = r["model"]
+    val = r["history"].get("val_loss", [])
+    hours = lambda seconds: "–" if seconds is None else f"{seconds / 3600:.2f} h"  # noqa: E731
+    out.append(_line(["Classes", "Training jets", "Model", "Epochs", "Best val. loss", "Generation", "Training"]))
+    out.append(_line([":--", "--:", ":--", "--:", "--:", "--:", "--:"]))
+    model = f"width {m['projection_dim']}, {m['num_layers']} blocks, {r['settings']['num_particles']} particles"
+    best = "–" if r.get("best_val_loss") is None else f"{r['best_val_loss']:.4f}"
+    out.append(
+        _line(
+            [
+                str(len(r["classes"])),
+                str(r["jets"]["train"]),
+                model,
+                str(r["epochs_done"]),
+                best,
+                hours(r.get("generation_seconds")),
+                hours(r.get("training_seconds")),
+            ]
+        )
+    )
+    if val:
+        out += ["", "Validation loss per epoch: " + ", ".join(f"{v:.4f}" for v in val) + "."]
+    return out + _figures([p for p in [plots / section.folder / "pretrain_pythia_losses.png"] if p.exists()], plots, page)
+
+
 def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
     from .evaluation.generation import markdown_table as generation_table
 
@@ -553,6 +596,15 @@ def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:
     return out + _figures(figures, plots, page)
 
 
+#: the writer of each special section kind; the others are classification or generation tables
+_WRITERS = {
+    "unfolding": _unfolding_section,
+    "lhco": _lhco_section,
+    "study": _study_section,
+    "pretrain": _pretrain_section,
+}
+
+
 def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = PAGE) -> str:
     """The results page, generated only from the result files under ``plots`` (the committed
     ``plots/`` folder) beside the paper's rows, with relative links from ``page`` to the figures."""
@@ -568,15 +620,8 @@ def results_page(plots: str | os.PathLike = "plots", page: str | os.PathLike = P
     ]
     for section in page_sections():
         out += ["", f"## {section.title}", ""]
-        if section.kind == "unfolding":
-            write = _unfolding_section
-        elif section.kind == "lhco":
-            write = _lhco_section
-        elif section.kind == "study":
-            write = _study_section
-        else:
-            write = _classification_section if section.task is not None else _generation_section
-        out += write(section, plots, page)
+        default = _classification_section if section.task is not None else _generation_section
+        out += _WRITERS.get(section.kind, default)(section, plots, page)
     return "\n".join(out) + "\n"
 
 

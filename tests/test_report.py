@@ -169,3 +169,27 @@ def test_history_reader_takes_keras_missing_values(tmp_path):
     assert hist["epoch"] == [0.0, 1.0, 2.0] and hist["loss"] == [1.5, 1.25, 1.0]
     assert math.isnan(hist["val_loss"][0]) and hist["val_loss"][1] == 1.0 and math.isnan(hist["val_loss"][2])
     assert plot_losses({"run": {"a": hist}}, tmp_path / "losses.png").stat().st_size > 0
+
+
+def test_pretraining_section_from_its_result(tmp_path):
+    """The larger pretraining's section: "not run yet" without its JSON, its numbers with it."""
+    page = report.results_page(tmp_path / "plots", tmp_path / "docs" / "results.md")
+    part = page.split("## Larger Pythia pretraining")[1].split("\n## ")[0]
+    assert "**Not run yet.** `omnilearn pretrain-pythia` writes it." in part
+    result = {
+        "classes": ["qcd"] * 10,
+        "jets": {"train": 160000, "val": 20000, "test": 20000},
+        "model": {"projection_dim": 64, "num_layers": 4},
+        "settings": {"num_particles": 64},
+        "epochs_done": 2,
+        "best_val_loss": 1.25,
+        "history": {"loss": [2.0, 1.5], "val_loss": [1.5, 1.25]},
+        "generation_seconds": 3600.0,
+        "training_seconds": 1800.0,
+    }
+    (tmp_path / "plots" / "pretrain").mkdir(parents=True)
+    (tmp_path / "plots" / "pretrain" / "pretrain_pythia.json").write_text(json.dumps(result))
+    page = report.results_page(tmp_path / "plots", tmp_path / "docs" / "results.md")
+    part = page.split("## Larger Pythia pretraining")[1].split("\n## ")[0]
+    assert "| 10 | 160000 | width 64, 4 blocks, 64 particles | 2 | 1.2500 | 1.00 h | 0.50 h |" in part
+    assert "Validation loss per epoch: 1.5000, 1.2500." in part
