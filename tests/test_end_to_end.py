@@ -89,3 +89,17 @@ def test_fine_tune_from_pretrained_body_and_evaluate(jets, pretrained, tmp_path)
     assert result["classes"] == ["top", "qcd"]
     assert math.isfinite(result["auc_std"])
     assert len(result["roc"]["tpr"]) == len(result["roc"]["rejection"]) > 0
+    # the sorted, trimmed XLA batches score every jet as the plain path in file order does
+    from omnilearn.data.loader import JetLoader
+    from omnilearn.evaluation.classification import evaluate_binary, predict
+
+    model = checkpoint.load(tmp_path / "fine" / "best", mode="classifier")
+    plain = JetLoader(
+        [fine["test"]],
+        256,
+        shuffle=False,
+        normalization=checkpoint.load_normalization(tmp_path / "fine" / "best"),
+        num_classes=model.model_config.num_classes,
+    )
+    probs, labels, _ = predict(model, plain.dataset())
+    assert result["auc"] == pytest.approx(evaluate_binary(probs, labels, 0)["auc"], abs=1e-6)

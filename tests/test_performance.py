@@ -243,10 +243,12 @@ def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity
     path = tmp_path / "jets.h5"
     with UnifiedWriter(path, 120, ["a", "b", "c"]) as w:
         w.append(data, jet, pid)
-    common = dict(shuffle=True, seed=2, chunk_size=256, shuffle_buffer=512, trim_padding=16)
+    common = dict(seed=2, chunk_size=256, shuffle_buffer=512, trim_padding=16)
     spread, length = {}, {}
-    for bucket in (False, True):
-        loader = JetLoader(path, 64, bucket=bucket, **common)
+    # (shuffle, bucket): plain, random buckets (training), sorted buckets (inference)
+    settings = ((True, False), (True, True), (False, True))
+    for shuffle, bucket in settings:
+        loader = JetLoader(path, 64, shuffle=shuffle, bucket=bucket, **common)
         batches = list(loader)
         ids = (
             np.concatenate([b["jet"][:, 0] for b in batches]) * loader.normalization.jet_std[0]
@@ -254,12 +256,14 @@ def test_bucketed_loader_reads_every_jet_once_in_batches_of_similar_multiplicity
         )
         np.testing.assert_allclose(np.sort(ids), np.arange(2000), atol=0.5)  # every jet exactly once
         full = batches[:-1]  # the last batch holds the leftovers
-        spread[bucket] = np.mean([np.ptp(np.asarray(b["mask"]).sum(1)) for b in full])
-        length[bucket] = np.mean([b["mask"].shape[1] for b in full])
-    assert spread[True] < 0.25 * spread[False]
-    assert length[True] < 0.75 * length[False]
-    with pytest.raises(ValueError, match="shuffle"):
-        JetLoader(path, 64, bucket=True, shuffle=False)
+        spread[shuffle, bucket] = np.mean([np.ptp(np.asarray(b["mask"]).sum(1)) for b in full])
+        length[shuffle, bucket] = np.mean([b["mask"].shape[1] for b in full])
+        if not shuffle:  # deterministic: the same batches again
+            again = list(JetLoader(path, 64, shuffle=False, bucket=True, **common))
+            assert all(np.array_equal(a["jet"], b["jet"]) for a, b in zip(batches, again))
+    for bucketed in settings[1:]:
+        assert spread[bucketed] < 0.25 * spread[True, False]
+        assert length[bucketed] < 0.75 * length[True, False]
 
 
 def test_benchmark_inputs_follow_the_issue_spec():

@@ -315,6 +315,11 @@ class _JetBuffer:
         start = min(max(int(rng.integers(n)) - k // 2, 0), n - k)
         return self._take_rows(rng.permutation(order[start : start + k]))
 
+    def take_sorted(self, k: int) -> dict[str, np.ndarray]:
+        """The ``k`` rows of lowest multiplicity (ties in buffer order): deterministic buckets."""
+        order = np.argsort(self.mask[: self.n].sum(axis=1), kind="stable")
+        return self._take_rows(order[:k])
+
     def _take_rows(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         """The batch of buffer rows ``idx`` (distinct), then the buffer compacted."""
         n, k = self.n, len(idx)
@@ -356,10 +361,12 @@ class JetLoader:
         trim_padding: if > 0, cut each batch's particle axis after its last real particle,
             rounded up to a multiple of this (:mod:`omnilearn.data.padding`; exact, as the
             model is padding invariant, and faster); the particle axis is then dynamic.
-        bucket: with ``shuffle``, draw each batch from jets of similar multiplicity (a random
-            jet of the shuffle buffer and its neighbours in multiplicity), so that
-            ``trim_padding`` cuts most of the padding. Every jet is still read once per epoch,
-            but the jets sharing a batch are no longer a uniform draw.
+        bucket: draw each batch from jets of similar multiplicity, so that ``trim_padding``
+            cuts most of the padding. With ``shuffle``, a random jet of the shuffle buffer and
+            its neighbours in multiplicity; without, deterministically the buffer's
+            ``batch_size`` jets of lowest multiplicity (for inference, where only the order of
+            the jets changes). Every jet is still read once per epoch, but the jets sharing a
+            batch are no longer a uniform draw.
 
     Raises:
         DataFormatError: a file is malformed or disagrees with the first one (on construction),
@@ -448,8 +455,6 @@ class JetLoader:
             raise ValueError(f"trim_padding must be >= 0, got {trim_padding}")
         self.trim_padding = int(trim_padding)
         self.bucket = bool(bucket)
-        if self.bucket and not self.shuffle:
-            raise ValueError("bucket=True draws batches from the shuffle buffer: it needs shuffle=True")
 
         self.total_jets = sum(info.num_jets for info in self.infos)
         self.shard = shard_range(self.total_jets, self.rank, self.num_workers)
@@ -551,7 +556,7 @@ class JetLoader:
         order = rng.permutation(len(self.chunks)) if self.shuffle else range(len(self.chunks))
         bsz = self.batch_size
         # Draw batches only once the buffer is full so each batch mixes several chunks.
-        threshold = self.shuffle_buffer if self.shuffle else bsz
+        threshold = self.shuffle_buffer if self.shuffle or self.bucket else bsz
         buf = _JetBuffer(
             threshold + self.chunk_size,
             bsz,
@@ -562,7 +567,7 @@ class JetLoader:
         )
 
         draw = buf.take_similar if self.bucket else buf.take_random
-        take = (lambda k: draw(k, rng)) if self.shuffle else buf.take_front
+        take = (lambda k: draw(k, rng)) if self.shuffle else (buf.take_sorted if self.bucket else buf.take_front)
 
         with contextlib.ExitStack() as stack:
             handles: dict[int, h5py.File] = {}
