@@ -185,3 +185,15 @@ def test_readme_links_the_documentation():
         assert doc in targets, doc
     for top in ("CITATION.cff", "LICENSE", "CONTRIBUTING.md"):
         assert top in targets, top
+
+
+def test_performance_table_is_printed_from_the_committed_rows():
+    """docs/performance.md's table is `benchmarks/table.py docs/performance.jsonl`, unedited."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("perf_table", ROOT / "benchmarks" / "table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = [json.loads(line) for line in (ROOT / "docs" / "performance.jsonl").read_text().splitlines() if line]
+    assert len(rows) >= 10 and all(r["peak_rss_gib"] > 0 for r in rows)
+    assert module.table(rows) in (ROOT / "docs" / "performance.md").read_text()
