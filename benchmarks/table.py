@@ -39,7 +39,8 @@ def describe(row: dict) -> tuple[str, ...]:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| model | step | path | `--recompute` | `--accum_steps` | inputs | batch | jets/s mean / min / median | peak RSS (GiB) |",
+        "| model | step | path | `--recompute` | `--accum_steps` | inputs | batch "
+        "| jets/s mean / min / median | peak RSS (GiB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:

@@ -574,7 +574,9 @@ def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
     )
     if val:
         out += ["", "Validation loss per epoch: " + ", ".join(f"{v:.4f}" for v in val) + "."]
-    return out + _figures([p for p in [plots / section.folder / "pretrain_pythia_losses.png"] if p.exists()], plots, page)
+    return out + _figures(
+        [p for p in [plots / section.folder / "pretrain_pythia_losses.png"] if p.exists()], plots, page
+    )
 
 
 def _generation_section(section: Section, plots: Path, page: Path) -> list[str]:

@@ -216,22 +216,13 @@ def lhco_input(src: Path, case: str | None, rng) -> tuple[Path, Path]:
         rows[BAD, -1] = 2
     elif case == "empty":
         rows[BAD, :-1] = 0.0
-    if case == "strings":
-        import pandas as pd
-
-        frame = pd.DataFrame(rows)
-        frame[0] = frame[0].astype(str)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frame.to_hdf(bad, key="df", format="table")
-    elif case == "missing_key":  # the frame under another key
-        import pandas as pd
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd.DataFrame(rows).to_hdf(bad, key="events", format="table")
-    else:
-        write_release(bad, rows)
+    # a text column of a table frame (a fixed frame pickles it); the frame under another key
+    write_release(
+        bad,
+        rows,
+        key="events" if case == "missing_key" else "df",
+        text_column=0 if case == "strings" else None,
+    )
     return bad, bad
 
 

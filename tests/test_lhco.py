@@ -60,14 +60,19 @@ def make_events(n: int, seed: int = 0, low_pt_every: int = 0):
     return rows, {k: np.asarray(v) for k, v in truth.items()}
 
 
-def write_release(path: Path, rows: np.ndarray, fmt: str = "table") -> Path:
+def write_release(
+    path: Path, rows: np.ndarray, fmt: str = "table", key: str = "df", text_column: int | None = None
+) -> Path:
     """The R&D file exactly as the release was made: a pandas frame with integer column names
-    0 … 2100 under key ``df``."""
+    0 … 2100 under key ``df`` (damaged on request: another ``key``, one column as text)."""
     import pandas as pd
 
+    frame = pd.DataFrame(rows)
+    if text_column is not None:
+        frame[text_column] = frame[text_column].astype(str)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pd.DataFrame(rows).to_hdf(path, key="df", format=fmt)
+        frame.to_hdf(path, key=key, format=fmt)
     return path
 
 
@@ -123,19 +128,11 @@ def _damaged(tmp_path: Path, case: str) -> Path:
     if case == "not_hdf5":
         path.write_bytes(b"not an hdf5 file at all")
     elif case == "wrong_key":
-        import pandas as pd
-
-        pd.DataFrame(rows).to_hdf(path, key="events", format="table")
+        write_release(path, rows, key="events")
     elif case == "columns":
         write_release(path, rows[:, :-2])
     elif case == "strings":
-        import pandas as pd
-
-        df = pd.DataFrame(rows)
-        df[2100] = df[2100].astype(str)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            df.to_hdf(path, key="df", format="fixed")
+        write_release(path, rows, fmt="fixed", text_column=2100)
     else:
         if case == "nan":
             rows[3, 4] = np.nan
@@ -474,9 +471,9 @@ def test_tau21_of_stored_jets():
     from omnilearn.workflows.lhco import jet_tau21
 
     rng = np.random.default_rng(3)
-    centres = {"one prong": [(0.0, 0.0)], "two prongs": [(-0.25, 0.1), (0.25, -0.1)], "pair": None}
+    centres = ([(0.0, 0.0)], [(-0.25, 0.1), (0.25, -0.1)], None)  # one prong, two prongs, a pair
     p, data, jets, truth = 40, [], [], []
-    for name, prongs in centres.items():
+    for prongs in centres:
         if prongs is None:
             pt, eta, phi = np.array([600.0, 400.0]), np.array([0.3, -0.2]), np.array([1.0, 1.3])
         else:

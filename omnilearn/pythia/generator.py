@@ -191,7 +191,12 @@ PROCESSES: dict[str, ProcessSpec] = {
         leptons=1,
     ),
     "tblv": ProcessSpec(
-        "tblv", "t tbar, the top with t -> b W, W -> l nu", ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on") + _VISIBLE_W, 6, 1, 1
+        "tblv",
+        "t tbar, the top with t -> b W, W -> l nu",
+        ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on") + _VISIBLE_W,
+        6,
+        1,
+        1,
     ),
 }
 #: Every process, in a fixed order (seeds use a class's index here; CLASS_NAMES come first).

@@ -12,7 +12,7 @@
 Sizing (the defaults): generation runs at roughly 30–90 jets/s per Pythia process depending on
 the class (the leptonic ones keep fewest events), so 20 000 jets per class take about an hour
 on two processes. The model is the quick start's PET (width 64, 4 blocks, 4 heads, the leading
-64 particles), which trains in mode ``all`` several times faster than the paper's; 8 epochs
+64 particles), which trains in mode ``all`` several times faster than the paper's; 6 epochs
 over 160 000 training jets fit in about two hours on 2 cores (docs/study.md gives the measured
 times). ``paper_size`` uses the paper's configuration instead.
 """
@@ -48,7 +48,7 @@ class PretrainConfig:
     jets_per_class: int = 20000
     workers: int = 2
     seed: int = 1
-    epochs: int = 8
+    epochs: int = 6
     warm_epoch: int = 1
     batch: int = 128
     lr: float = 3e-4
