@@ -294,7 +294,9 @@ def configurations(args) -> list[dict]:
 
 
 def _inputs(args, trim: int, num_classes: int = 10):
-    """(dataset, warm-up steps): the generated batches, or the unified files through the loader."""
+    """(dataset, warm-up steps): the generated batches, or the unified files through the loader.
+    ``--num_particles`` (the model flag), where given, sets the particle axis as ``--particles`` does."""
+    particles = getattr(args, "num_particles", None) or args.particles
     if args.data:
         from .data.loader import JetLoader
 
@@ -304,13 +306,13 @@ def _inputs(args, trim: int, num_classes: int = 10):
             shuffle=True,
             repeat=True,
             drop_remainder=True,
-            num_particles=args.particles,
+            num_particles=particles,
             trim_padding=trim,
             num_classes=num_classes,
             bucket=args.bucket,
         )
         return loader.dataset(), max(args.distinct, 3)
-    batches = synthetic_batches(args.distinct, args.batch, args.particles, num_classes, bucket=args.bucket)
+    batches = synthetic_batches(args.distinct, args.batch, particles, num_classes, bucket=args.bucket)
     return batch_dataset(batches, trim), args.distinct
 
 
@@ -397,7 +399,7 @@ def _row(kind: str, args, c: dict, timing: Timing) -> dict:
         "trim": c["trim"],
         "jit": int(c["jit"]),
         "model": args.model_size,
-        "particles": args.particles,
+        "particles": getattr(args, "num_particles", None) or args.particles,
         "bucket": int(args.bucket),
         "bf16": int(args.mixed_precision),
         "recompute": c["model"].recompute,

@@ -390,3 +390,16 @@ def test_gradient_accumulation_under_xla(small_config):
     acc, _ = _one_step(cfg, init, data, 4, sgd, jit=True, mode="classifier")
     for a, b in zip(acc, full):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_benchmark_num_particles_sets_the_particle_axis(tmp_path):
+    """The model flag --num_particles cuts the jets as --particles does, for files and generated jets."""
+    from argparse import Namespace
+
+    path = tmp_path / "jets.h5"
+    with UnifiedWriter(path, 40, ["a", "b"]) as w:
+        w.append(*benchmarks.synthetic_chunk(np.random.default_rng(0), 64, 40, num_classes=2))
+    for data in ([str(path)], None):
+        args = Namespace(data=data, batch=8, particles=40, num_particles=16, distinct=1, bucket=False)
+        dataset, _ = benchmarks._inputs(args, trim=0, num_classes=2)
+        assert next(iter(dataset))["particles"].shape[1] == 16
