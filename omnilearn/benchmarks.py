@@ -293,10 +293,14 @@ def configurations(args) -> list[dict]:
     return out
 
 
+def _particles(args) -> int:
+    """The particle axis: ``--num_particles`` (the model flag) where given, else ``--particles``."""
+    return getattr(args, "num_particles", None) or args.particles
+
+
 def _inputs(args, trim: int, num_classes: int = 10):
-    """(dataset, warm-up steps): the generated batches, or the unified files through the loader.
-    ``--num_particles`` (the model flag), where given, sets the particle axis as ``--particles`` does."""
-    particles = getattr(args, "num_particles", None) or args.particles
+    """(dataset, warm-up steps): the generated batches, or the unified files through the loader."""
+    particles = _particles(args)
     if args.data:
         from .data.loader import JetLoader
 
@@ -399,7 +403,7 @@ def _row(kind: str, args, c: dict, timing: Timing) -> dict:
         "trim": c["trim"],
         "jit": int(c["jit"]),
         "model": args.model_size,
-        "particles": getattr(args, "num_particles", None) or args.particles,
+        "particles": _particles(args),
         "bucket": int(args.bucket),
         "bf16": int(args.mixed_precision),
         "recompute": c["model"].recompute,

@@ -64,11 +64,8 @@ def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
     """Generate, pretrain and summarise; returns the summary written to ``pretrain_pythia.json``."""
     cfg = cfg or PretrainConfig()
     start = time.time()
-    data = generate(
-        Path(cfg.data_dir) / DATASET,
-        PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class, workers=cfg.workers, seed=cfg.seed),
-        progress=progress,
-    )
+    pythia = PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class, workers=cfg.workers, seed=cfg.seed)
+    data = generate(Path(cfg.data_dir) / DATASET, pythia, progress=progress)
     generation_s = time.time() - start
     outdir = rule.run_dir(cfg.runs_dir, None, rule.PRETRAIN)
     start = time.time()
@@ -95,11 +92,10 @@ def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
     plots = Path(cfg.plot_dir)
     previous = json.loads((plots / RESULT).read_text()) if (plots / RESULT).is_file() else {}
     val = [v for v in history.get("val_loss", []) if v == v]
-    splits = PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class).split_sizes()
     summary = {
         "dataset": DATASET,
         "classes": list(cfg.classes),
-        "jets": {split: n * len(cfg.classes) for split, n in splits.items()},
+        "jets": {split: n * len(cfg.classes) for split, n in pythia.split_sizes().items()},
         "model": cfg.model_config().to_dict(),
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("model", "classes")},
         "generation_seconds": round(generation_s, 1) if not data.cached else previous.get("generation_seconds"),
