@@ -348,8 +348,9 @@ def page_sections() -> tuple[Section, ...]:
             "pretrain_pythia",
             "omnilearn pretrain-pythia",
             "OmniLearn pretrained in mode `all` on Pythia jets of the ten JetClass-like classes the generator "
-            "makes, sized for about an hour of generation and two hours of training on 2 cores: the body the "
-            "study below can fine-tune (`--pretrained runs/pythia_jetclass10/pretrain/best`).",
+            "makes: the body the study below also fine-tunes (`--pretrained runs/pythia_jetclass10/pretrain/best "
+            "--run_name pythia10`). The defaults are sized for about an hour of generation and two hours of "
+            "training on 2 cores; the table gives the run shown here.",
             kind="pretrain",
         ),
         Section(
@@ -357,7 +358,8 @@ def page_sections() -> tuple[Section, ...]:
             "study",
             "study",
             "omnilearn quickstart && omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3",
-            "The quick start's pretrained body fine-tuned against the same PET from scratch on the Pythia top "
+            "The quick start's pretrained body (OmniLearn) and the ten-class body above (pythia10 body) "
+            "fine-tuned against the same PET from scratch on the Pythia top "
             "and quark/gluon tasks (released formats, as above), for several training-set sizes and seeds, "
             "scored on test jets generated with another seed. Expected wall time and settings: "
             "[the study page](study.md). Jets generated here by Pythia 8 and a small model: the paper's "
@@ -489,7 +491,7 @@ def _band_cell(metric: str, median: float | None, low: float | None, high: float
 
 def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
     """Data efficiency (AUC, 1/εB vs training size) and convergence, per task, over seeds."""
-    from .evaluation.study import LABELS, load, summarize
+    from .evaluation.study import label, load, summarize
 
     folder = plots / section.folder
     summary = summarize(load(folder))
@@ -508,14 +510,14 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
             cells = [
                 _band_cell(m.partition("@")[0], c[m]["median"][i], c[m]["low"][i], c[m]["high"][i]) for m in metrics
             ]
-            out.append(_line([str(size), LABELS.get(run, run), *cells, str(c[metrics[0]]["n"][i])]))
-        conv = s["convergence"]
-        if conv["size"]:
+            out.append(_line([str(size), label(run), *cells, str(c[metrics[0]]["n"][i])]))
+        if s["convergence"]:
             out += ["", f"### {title}: convergence", ""]
             out.append(
                 _line(
                     [
                         "Training jets",
+                        "Fine-tuned model",
                         "Scratch: epoch of its best val. loss",
                         "Fine-tuned: epochs to reach it",
                         "Ratio (scratch / fine-tuned)",
@@ -523,13 +525,15 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
                     ]
                 )
             )
-            out.append(_line(["--:"] * 5))
-            for i, size in enumerate(conv["size"]):
+            out.append(_line(["--:", ":--"] + ["--:"] * 4))
+            rows = [(size, run, i) for run, c in s["convergence"].items() for i, size in enumerate(c["size"])]
+            for size, run, i in sorted(rows):
+                conv = s["convergence"][run]
                 cells = [
                     _band_cell(key, conv[key]["median"][i], conv[key]["low"][i], conv[key]["high"][i])
                     for key in ("scratch_epochs", "fine_tuned_epochs", "speedup")
                 ]
-                out.append(_line([str(size), *cells, f"{conv['reached'][i]} of {conv['pairs'][i]}"]))
+                out.append(_line([str(size), label(run), *cells, f"{conv['reached'][i]} of {conv['pairs'][i]}"]))
         out += [
             "",
             "Median and [16 %, 84 %] quantiles over seeds (each seed: its own training subset and "

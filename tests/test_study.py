@@ -66,11 +66,34 @@ def test_summary_over_seeds():
     rej = s["efficiency"]["scratch"]["rejection@0.5"]
     assert rej["size"] == [250, 1000] and rej["median"] == [20.0, 50.0] and rej["n"] == [3, 1]
 
-    conv = s["convergence"]
+    assert list(s["convergence"]) == ["omnilearn", "upstream"]  # each fine-tuned run against scratch
+    conv = s["convergence"]["omnilearn"]
     assert conv["size"] == [250] and conv["pairs"] == [3] and conv["reached"] == [2]  # 1000: no pair
     assert conv["fine_tuned_epochs"]["median"] == [1.5] and conv["fine_tuned_epochs"]["n"] == [2]
     assert conv["scratch_epochs"]["median"] == [3.0]
     assert conv["speedup"]["median"] == [pytest.approx((3 / 1 + 3 / 2) / 2)]
+    up = s["convergence"]["upstream"]  # same losses as scratch: reached at scratch's best epoch
+    assert up["size"] == [1000] and up["pairs"] == [1] and up["speedup"]["median"] == [1.0]
+
+
+def test_a_named_body_is_its_own_curve_against_the_same_scratch_runs():
+    from omnilearn.evaluation.study import check_run_name, label, run_order
+
+    rows = _hand_made() + [
+        _result("top", 250, seed, "pythia10", 0.95, 30.0, [0.55, 0.5, 0.45, 0.4]) for seed in (1, 2)
+    ]
+    s = summarize(rows)["top"]
+    assert list(s["efficiency"]) == ["omnilearn", "pythia10", "upstream", "scratch"]
+    assert s["efficiency"]["pythia10"]["auc"] == {"size": [250], "median": [0.95], "low": [0.95], "high": [0.95], "n": [2]}
+    body = s["convergence"]["pythia10"]
+    assert body["pairs"] == [2] and body["fine_tuned_epochs"]["median"] == [1.0] and body["speedup"]["median"] == [3.0]
+    assert s["convergence"]["omnilearn"]["pairs"] == [3]  # unchanged by the other body
+    assert label("pythia10") == "OmniLearn (fine-tuned, pythia10 body)" and label("scratch").endswith("(scratch)")
+    assert run_order(["scratch", "b2", "upstream", "a1", "omnilearn"]) == ["omnilearn", "a1", "b2", "upstream", "scratch"]
+    assert check_run_name("pythia10") == "pythia10"
+    for bad in ("scratch", "upstream", "Pythia", "10x", "a_b", ""):
+        with pytest.raises(ValueError, match="run name"):
+            check_run_name(bad)
 
 
 def test_infinite_rejection_gives_infinite_quantiles_not_nan():
@@ -128,7 +151,8 @@ def test_results_page_section(tmp_path):
     assert f"| 250 | OmniLearn (fine-tuned) | 0.9200 [{low:.4f}, {high:.4f}] | 40.0 [" in text
     assert "| 1000 | PET classifier (scratch) | 0.9500 [0.9500, 0.9500] | 50.0 [50.0, 50.0] | 1 |" in text
     assert "| 1000 | OmniLearn, authors' weights (fine-tuned) | 0.9700 [0.9700, 0.9700] |" in text
-    assert "| 250 | 3 [3, 3] | 1.5 [" in text and "| 2 of 3 |" in text
+    assert "| 250 | OmniLearn (fine-tuned) | 3 [3, 3] | 1.5 [" in text and "| 2 of 3 |" in text
+    assert "| 1000 | OmniLearn, authors' weights (fine-tuned) | 3 [3, 3] | 3 [3, 3] | 1.00 [" in text
     assert "](../plots/study/top_efficiency.png)" in text and "top_convergence.png" not in text
 
 
@@ -137,6 +161,14 @@ def test_sizes_must_be_even():
 
     with pytest.raises(SystemExit):
         main(["study", "--sizes", "251", "--pretrained", "/nowhere"])
+
+
+def test_run_name_is_checked_by_the_command_line(capsys):
+    from omnilearn.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["study", "--run_name", "scratch", "--pretrained", "/nowhere"])
+    assert "run name 'scratch'" in capsys.readouterr().err
 
 
 def test_missing_checkpoints_stop_before_any_generation(tmp_path):
@@ -198,9 +230,10 @@ def test_study_end_to_end(tmp_path):
         assert r["n"] == 10  # every split of the test sample: 5 jets per class
         assert 0 <= r["auc"] <= 1 and len(r["losses"]["val_loss"]) == 2 and "roc" not in r
         assert r["model"]["projection_dim"] == 16 and r["train"]["fine_tune"] == (r["run"] == "omnilearn")
+        assert r["pretrained"] == (cfg.pretrained if r["run"] == "omnilearn" else None)
     eff = summary["top"]["efficiency"]
     assert set(eff) == {"omnilearn", "scratch"} and eff["scratch"]["auc"]["size"] == [8]
-    assert summary["top"]["convergence"]["pairs"] == [1]
+    assert summary["top"]["convergence"]["omnilearn"]["pairs"] == [1]
     for name in ("top_efficiency.png", "top_convergence.png"):
         assert (plots / name).stat().st_size > 0
     before = {p: p.stat().st_mtime_ns for p in plots.glob("*.json")}

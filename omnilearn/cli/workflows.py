@@ -54,7 +54,7 @@ hours of training on 2 cores (docs/study.md).
 Example:
 
     omnilearn pretrain-pythia                                   # data/pythia_jetclass10, runs/pythia_jetclass10
-    omnilearn study --pretrained runs/pythia_jetclass10/pretrain/best
+    omnilearn study --pretrained runs/pythia_jetclass10/pretrain/best --run_name pythia10
 
 Writes <data_dir>/pythia_jetclass10/{train,val,test}.h5, <runs_dir>/pretrain/{best,last} and
 <plot_dir>/pretrain_pythia.json (settings, wall times, losses per epoch: the result to commit)
@@ -267,10 +267,25 @@ def add_study(p: argparse.ArgumentParser, argv: list[str]) -> None:
     p.add_argument("--plot_dir", default=d.plot_dir, help="folder of the result JSONs and figures")
     p.add_argument("--pretrained", default=d.pretrained, help="pretrained checkpoint; its size sets the model's")
     p.add_argument(
+        "--run_name",
+        type=_run_name,
+        default=d.run_name,
+        help="name of the fine-tuned run (letters, digits): another name adds another body's curve",
+    )
+    p.add_argument(
         "--upstream", default=None, help="the authors' weights (omnilearn import-upstream --out DIR): a third run"
     )
     _add_recipe(p, d)
     p.set_defaults(handler=study)
+
+
+def _run_name(name: str) -> str:
+    from ..evaluation.study import check_run_name
+
+    try:
+        return check_run_name(name)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def study(a: argparse.Namespace) -> int:
@@ -290,6 +305,7 @@ def study(a: argparse.Namespace) -> int:
         runs_dir=a.runs_dir,
         plot_dir=a.plot_dir,
         pretrained=a.pretrained,
+        run_name=a.run_name,
         upstream=a.upstream,
         **_recipe(a),
     )

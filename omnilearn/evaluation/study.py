@@ -14,17 +14,41 @@ import numpy as np
 from ..paper import rejection_key
 from .anomaly import band
 
-RUN_NAMES: tuple[str, ...] = ("omnilearn", "scratch")
+#: the fine-tuned run's default name, and the reference every fine-tuned run is compared with
+FINE_TUNED, SCRATCH = "omnilearn", "scratch"
+RUN_NAMES: tuple[str, ...] = (FINE_TUNED, SCRATCH)
 #: the optional third run: fine-tuned from the authors' released weights (``omnilearn import-upstream``)
 UPSTREAM = "upstream"
-#: names of the runs on figures and tables
+#: names of the runs on figures and tables (other fine-tuned runs: :func:`label`)
 LABELS: dict[str, str] = {
-    "omnilearn": "OmniLearn (fine-tuned)",
-    "scratch": "PET classifier (scratch)",
+    FINE_TUNED: "OmniLearn (fine-tuned)",
+    SCRATCH: "PET classifier (scratch)",
     UPSTREAM: "OmniLearn, authors' weights (fine-tuned)",
 }
+#: a run's name: lower-case letters and digits (it ends the result file's name)
+RUN_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 #: ``<task>_n<size>_seed<seed>_<run>.json``
-RESULT_NAME = re.compile(r"^(?P<task>[a-z]+)_n(?P<size>\d+)_seed(?P<seed>\d+)_(?P<run>[a-z]+)\.json$")
+RESULT_NAME = re.compile(r"^(?P<task>[a-z]+)_n(?P<size>\d+)_seed(?P<seed>\d+)_(?P<run>[a-z][a-z0-9]*)\.json$")
+
+
+def check_run_name(name: str) -> str:
+    """``name`` if it can name a fine-tuned run (:data:`RUN_NAME`, not scratch's or the authors'
+    weights'), else ValueError."""
+    if not RUN_NAME.match(name) or name in (SCRATCH, UPSTREAM):
+        raise ValueError(f"run name {name!r}: lower-case letters and digits, not {SCRATCH!r} or {UPSTREAM!r}")
+    return name
+
+
+def label(run: str) -> str:
+    """The run's name on figures and tables; a fine-tuned run named by ``omnilearn study
+    --run_name`` is labelled by its body's name."""
+    return LABELS.get(run, f"OmniLearn (fine-tuned, {run} body)")
+
+
+def run_order(runs: Iterable[str]) -> list[str]:
+    """Fine-tuned runs first (the default one, others by name, the authors' weights), scratch last."""
+    rank = {FINE_TUNED: 0, UPSTREAM: 2, SCRATCH: 3}
+    return sorted(set(runs), key=lambda run: (rank.get(run, 1), run))
 
 
 def result_path(plot_dir: str | Path, task: str, size: int, seed: int, run: str) -> Path:
@@ -84,42 +108,53 @@ def _value(result: Mapping, metric: str) -> float:
     return float(result["rejection"][key] if key else result[name])
 
 
+def _add_convergence(conv: dict, run: str, size: int, by_seed: Mapping[int, Mapping[str, Mapping]]) -> None:
+    """Append to ``conv[run]`` the bands over seeds of :func:`convergence` of ``run`` against the
+    scratch run of the same seed (seeds lacking either, or their losses, are left out)."""
+    pairs = [
+        convergence(runs[run]["losses"]["val_loss"], runs[SCRATCH]["losses"]["val_loss"])
+        for runs in by_seed.values()
+        if {run, SCRATCH} <= set(runs) and all("val_loss" in runs[n].get("losses", {}) for n in (run, SCRATCH))
+    ]
+    if not pairs:
+        return
+    c = conv.setdefault(run, {"size": [], "reached": [], "pairs": []})
+    c["size"].append(size)
+    c["pairs"].append(len(pairs))
+    c["reached"].append(sum(p["fine_tuned_epochs"] is not None for p in pairs))
+    for key in ("scratch_epochs", "fine_tuned_epochs", "speedup"):
+        values = [p[key] for p in pairs if p[key] is not None]
+        b = band(values) if values else {"median": None, "low": None, "high": None, "n": 0}
+        for k, v in b.items():
+            c.setdefault(key, {}).setdefault(k, []).append(v)
+
+
 def summarize(results: Iterable[Mapping]) -> dict:
     """{task: {"efficiency": {run: {metric: {"size": [...], "median", "low", "high", "n"}}},
-    "convergence": {"size": [...], "fine_tuned_epochs": band, "scratch_epochs": band, "speedup": band,
-    "reached": [k], "pairs": [n]}}} over seeds; bands are :func:`~omnilearn.evaluation.anomaly.band`
-    (median, 16 % and 84 % quantiles) of the seeds at each size."""
+    "convergence": {run: {"size": [...], "fine_tuned_epochs": band, "scratch_epochs": band,
+    "speedup": band, "reached": [k], "pairs": [n]}}}} over seeds, ``convergence`` for each
+    fine-tuned run against scratch; bands are :func:`~omnilearn.evaluation.anomaly.band` (median,
+    16 % and 84 % quantiles) of the seeds at each size."""
     by_task: dict[str, dict[int, dict[int, dict[str, Mapping]]]] = {}
     for r in results:
         by_task.setdefault(r["task"], {}).setdefault(r["size"], {}).setdefault(r["seed"], {})[r["run"]] = r
     out = {}
     for task, by_size in sorted(by_task.items()):
         eff: dict[str, dict[str, dict[str, list]]] = {}
-        conv: dict[str, list] = {"size": [], "reached": [], "pairs": []}
+        conv: dict[str, dict[str, list]] = {}
         for size, by_seed in sorted(by_size.items()):
-            for run in (*RUN_NAMES, UPSTREAM):
+            runs_here = run_order(run for runs in by_seed.values() for run in runs)
+            for run in runs_here:
                 seeds = [runs[run] for runs in by_seed.values() if run in runs]
-                if not seeds:
-                    continue
                 for metric in _metrics(task):
                     row = eff.setdefault(run, {}).setdefault(metric, {"size": []})
                     row["size"].append(size)
                     for k, v in _band([_value(r, metric) for r in seeds]).items():
                         row.setdefault(k, []).append(v)
-            pairs = [
-                convergence(runs["omnilearn"]["losses"]["val_loss"], runs["scratch"]["losses"]["val_loss"])
-                for runs in by_seed.values()
-                if set(RUN_NAMES) <= set(runs) and all("val_loss" in runs[n].get("losses", {}) for n in RUN_NAMES)
-            ]
-            if not pairs:
-                continue
-            conv["size"].append(size)
-            conv["pairs"].append(len(pairs))
-            conv["reached"].append(sum(p["fine_tuned_epochs"] is not None for p in pairs))
-            for key in ("scratch_epochs", "fine_tuned_epochs", "speedup"):
-                values = [p[key] for p in pairs if p[key] is not None]
-                b = band(values) if values else {"median": None, "low": None, "high": None, "n": 0}
-                for k, v in b.items():
-                    conv.setdefault(key, {}).setdefault(k, []).append(v)
-        out[task] = {"efficiency": eff, "convergence": conv}
+            for run in (r for r in runs_here if r != SCRATCH):
+                _add_convergence(conv, run, size, by_seed)
+        out[task] = {
+            "efficiency": {run: eff[run] for run in run_order(eff)},
+            "convergence": {run: conv[run] for run in run_order(conv)},
+        }
     return out

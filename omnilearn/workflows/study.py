@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evaluation.results import write_json
-from ..evaluation.study import LABELS, RUN_NAMES, UPSTREAM, load, result_path, summarize
+from ..evaluation.study import FINE_TUNED, SCRATCH, UPSTREAM, check_run_name, label, load, result_path, summarize
 from . import pythia_tasks
 
 
@@ -46,6 +46,9 @@ class StudyConfig:
     runs_dir: str = "runs/study"
     plot_dir: str = "plots/study"
     pretrained: str = "runs/quickstart/pretrain/best"
+    #: the fine-tuned run's name (results ``..._<run_name>.json``): another name keeps the runs of
+    #: another pretrained body beside the default's, as a further curve
+    run_name: str = FINE_TUNED
     #: the authors' weights imported by ``omnilearn import-upstream`` (a third run), or None
     upstream: str | None = None
     epochs: int = 10
@@ -110,6 +113,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
     from ..plotting import read_history
     from ..training import checkpoint
 
+    check_run_name(cfg.run_name)
     for pretrained in filter(None, (cfg.pretrained, cfg.upstream)):  # fail before generating anything
         pythia_tasks._model_config(Path(pretrained))
     dataset, task = registry.get(name), tasks.pythia_sample_task(name)
@@ -123,7 +127,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
             train_file = write_subset(
                 dataset.files(pool.parent, "train")[0], pool / f"n{size}_seed{seed}.h5", size, seed
             )
-            for run in RUN_NAMES + ((UPSTREAM,) if cfg.upstream else ()):
+            for run in (cfg.run_name, SCRATCH) + ((UPSTREAM,) if cfg.upstream else ()):
                 out = result_path(cfg.plot_dir, name, size, seed, run)
                 if out.exists():
                     written.append(out)
@@ -136,7 +140,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                     task_cfg.pretrained = cfg.upstream
                 pythia_tasks.train(
                     name,
-                    "scratch" if run == "scratch" else "omnilearn",
+                    "scratch" if run == SCRATCH else "omnilearn",
                     [train_file],
                     dataset.files(pool.parent, "val"),
                     run_dir,
@@ -158,6 +162,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                 result.pop("roc")
                 result |= {"task": name, "size": size, "seed": seed, "run": run, "epoch": meta.get("epoch")}
                 result |= {"model": meta.get("model"), "train": meta.get("train"), "seconds": round(seconds, 1)}
+                result["pretrained"] = None if run == SCRATCH else task_cfg.pretrained
                 written.append(write_json(result, out))
     return written
 
@@ -179,14 +184,14 @@ def plot(plot_dir: str | Path) -> dict:
     summary = summarize(results)
     for task, s in summary.items():
         plotting.plot_data_efficiency(
-            {LABELS[run]: curves for run, curves in s["efficiency"].items()},
+            {label(run): curves for run, curves in s["efficiency"].items()},
             Path(plot_dir) / f"{task}_efficiency.png",
             title=f"{task}: data efficiency",
         )
         histories: dict[int, dict[str, list[list[float]]]] = {}
         for r in results:
             if r["task"] == task and "val_loss" in r.get("losses", {}):
-                histories.setdefault(r["size"], {}).setdefault(LABELS[r["run"]], []).append(r["losses"]["val_loss"])
+                histories.setdefault(r["size"], {}).setdefault(label(r["run"]), []).append(r["losses"]["val_loss"])
         if histories:
             plotting.plot_loss_bands(
                 {f"{task}, {size} training jets": h for size, h in sorted(histories.items())},
