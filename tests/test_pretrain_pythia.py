@@ -8,7 +8,7 @@ import json
 import pytest
 
 from omnilearn.config import ModelConfig
-from omnilearn.workflows.pretrain_pythia import JETCLASS_CLASSES, RESULT, PretrainConfig, run
+from omnilearn.workflows.pretrain_pythia import CHECKPOINT, JETCLASS_CLASSES, RESULT, PretrainConfig, run
 
 
 def test_the_ten_jetclass_classes():
@@ -44,3 +44,11 @@ def test_pretraining_resumes_and_writes_its_result(tmp_path):
     saved = json.loads((tmp_path / "plots" / RESULT).read_text())
     assert saved["epochs_done"] == 2 and set(saved["history"]) >= {"loss", "gen_loss", "class_loss", "val_loss"}
     assert (tmp_path / "plots" / "pretrain_pythia_losses.png").stat().st_size > 0
+    # the published copy is the best checkpoint, loadable as a pretrained body, without optimizer state
+    from omnilearn.training import checkpoint
+
+    published, best = tmp_path / "plots" / CHECKPOINT, tmp_path / "runs" / "pretrain" / "best"
+    assert sorted(p.name for p in published.iterdir()) == sorted(p.name for p in best.iterdir())
+    assert not (published / "optimizer.npz").exists()
+    model = checkpoint.load(published)
+    assert model.model_config.projection_dim == 16 and checkpoint.read_meta(published) == checkpoint.read_meta(best)

@@ -7,7 +7,9 @@
 2. Pretrain OmniLearn (mode ``all``) on them into ``<runs_dir>/pretrain`` (``best`` and
    ``last``). Training resumes from ``last`` after a kill, so the command can be rerun until done.
 3. Write ``<plot_dir>/pretrain_pythia.json`` (settings, jets per split, wall times, the losses per
-   epoch: the results to commit) and ``pretrain_pythia_losses.png``.
+   epoch), ``pretrain_pythia_losses.png`` and a copy of the best checkpoint,
+   ``<plot_dir>/checkpoint`` (the model without optimizer state, a few MB): the results to commit,
+   so the study can fine-tune this body without redoing the pretraining.
 
 Sizing (the defaults): generation runs at roughly 30–90 jets/s per Pythia process depending on
 the class (the leptonic ones keep fewest events), so 20 000 jets per class take about an hour
@@ -20,6 +22,7 @@ times). ``paper_size`` uses the paper's configuration instead.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +30,7 @@ from pathlib import Path
 from .. import runs as rule
 from ..config import ModelConfig, TrainConfig
 from ..evaluation.results import write_json
+from ..models.checkpoint import atomic_directory, resolve
 from ..plotting import plot_losses, read_history
 from ..pythia.generator import CLASS_NAMES, PROCESS_NAMES, PythiaConfig, generate
 from ..training.run import run_training
@@ -37,6 +41,8 @@ JETCLASS_CLASSES: tuple[str, ...] = CLASS_NAMES + tuple(
 )
 DATASET = "pythia_jetclass10"
 RESULT = "pretrain_pythia.json"
+#: the published copy of the best checkpoint, in the plot folder
+CHECKPOINT = "checkpoint"
 
 
 @dataclass
@@ -90,6 +96,8 @@ def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
     training_s = time.time() - start
     history = read_history(outdir / "history.csv")
     plots = Path(cfg.plot_dir)
+    with atomic_directory(plots / CHECKPOINT) as tmp:
+        shutil.copytree(resolve(outdir / rule.BEST), tmp, dirs_exist_ok=True)
     previous = json.loads((plots / RESULT).read_text()) if (plots / RESULT).is_file() else {}
     val = [v for v in history.get("val_loss", []) if v == v]
     summary = {
@@ -105,6 +113,7 @@ def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
         "epochs_done": len(history.get("loss", [])),
         "history": history,
         "checkpoint": str(Path(rule.PRETRAIN) / rule.BEST),
+        "published_checkpoint": CHECKPOINT,
         "best_val_loss": min(val) if val else None,
     }
     write_json(summary, plots / RESULT)
