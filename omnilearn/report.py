@@ -348,9 +348,10 @@ def page_sections() -> tuple[Section, ...]:
             "pretrain_pythia",
             "omnilearn pretrain-pythia",
             "OmniLearn pretrained in mode `all` on Pythia jets of the ten JetClass-like classes the generator "
-            "makes: the body the study below also fine-tunes (`--pretrained runs/pythia_jetclass10/pretrain/best "
-            "--run_name pythia10`). The defaults are sized for about an hour of generation and two hours of "
-            "training on 2 cores; the table gives the run shown here.",
+            "makes: the body the study below also fine-tunes from the committed copy of its best checkpoint "
+            "(`omnilearn study --pretrained plots/pretrain/checkpoint --run_name pythia10`). The defaults are "
+            "sized for about an hour of generation and two hours of training on 2 cores; the table gives the "
+            "run shown here.",
             kind="pretrain",
         ),
         Section(
@@ -578,6 +579,10 @@ def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
     )
     if val:
         out += ["", "Validation loss per epoch: " + ", ".join(f"{v:.4f}" for v in val) + "."]
+    published = plots / section.folder / r.get("published_checkpoint", "")
+    if r.get("published_checkpoint") and published.is_dir():
+        link = Path(os.path.relpath(published, page.parent)).as_posix()
+        out += ["", f"Its best checkpoint (weights, input normalisation, settings): [{link}]({link})."]
     return out + _figures(
         [p for p in [plots / section.folder / "pretrain_pythia_losses.png"] if p.exists()], plots, page
     )

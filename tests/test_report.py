@@ -193,3 +193,9 @@ def test_pretraining_section_from_its_result(tmp_path):
     part = page.split("## Larger Pythia pretraining")[1].split("\n## ")[0]
     assert "| 10 | 160000 | width 64, 4 blocks, 64 particles | 2 | 1.2500 | 1.00 h | 0.50 h |" in part
     assert "Validation loss per epoch: 1.5000, 1.2500." in part
+    assert "Its best checkpoint" not in part  # named in the result but not there: no dead link
+    result["published_checkpoint"] = "checkpoint"
+    (tmp_path / "plots" / "pretrain" / "pretrain_pythia.json").write_text(json.dumps(result))
+    (tmp_path / "plots" / "pretrain" / "checkpoint").mkdir()
+    page = report.results_page(tmp_path / "plots", tmp_path / "docs" / "results.md")
+    assert "best checkpoint (weights, input normalisation, settings): [../plots/pretrain/checkpoint]" in page

@@ -54,11 +54,12 @@ hours of training on 2 cores (docs/study.md).
 Example:
 
     omnilearn pretrain-pythia                                   # data/pythia_jetclass10, runs/pythia_jetclass10
-    omnilearn study --pretrained runs/pythia_jetclass10/pretrain/best --run_name pythia10
+    omnilearn study --pretrained plots/pretrain/checkpoint --run_name pythia10
 
 Writes <data_dir>/pythia_jetclass10/{train,val,test}.h5, <runs_dir>/pretrain/{best,last} and
-<plot_dir>/pretrain_pythia.json (settings, wall times, losses per epoch: the result to commit)
-with pretrain_pythia_losses.png.
+<plot_dir>/pretrain_pythia.json (settings, wall times, losses per epoch),
+pretrain_pythia_losses.png and <plot_dir>/checkpoint (a copy of the best checkpoint): the
+results to commit.
 """
 
 STUDY = """Data efficiency and convergence: on the Pythia top and qg tasks (the released formats, as
