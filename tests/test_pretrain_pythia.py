@@ -35,6 +35,8 @@ def test_pretraining_resumes_and_writes_its_result(tmp_path):
     first = run(cfg, progress=False)
     assert first["epochs_done"] == 1 and not first["generation_cached"]
     assert first["jets"] == {"train": 32, "val": 4, "test": 4}
+    assert first["generation_seconds"] > 0 and set(first["generation_stats"]) == {"qcd", "tblv"}
+    assert all(s["jets"] == 20 and s["cpu_seconds"] > 0 for s in first["generation_stats"].values())
     assert (tmp_path / "runs" / "pretrain" / "best").is_dir()
     cfg.epochs = 2  # the same command with more epochs continues from the last checkpoint
     second = run(cfg, progress=False)

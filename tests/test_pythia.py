@@ -146,6 +146,7 @@ def test_cache_hit_is_fast_and_untouched(made):
     assert again.cached and time.perf_counter() - start < 2.0
     assert {p: p.stat().st_mtime_ns for p in again.paths.values()} == mtimes
     assert set(again.stats) == {"qcd", "top"} and again.stats["top"].jets == 20
+    assert again.made_in == result.made_in == result.seconds > again.seconds  # the making call's time is kept
 
 
 def test_changed_settings_are_not_a_cache_hit(made, monkeypatch, tmp_path):

@@ -383,6 +383,8 @@ class GenerationResult:
     stats: dict[str, ClassStats] = field(default_factory=dict)
     #: Wall time of this call.
     seconds: float = 0.0
+    #: Wall time of the call that made the files (None for files made before it was recorded).
+    made_in: float | None = None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -845,7 +847,7 @@ def generate(
     if not force:
         side = _cache_valid(outdir, config)
         if side is not None:
-            return GenerationResult(paths, True, _stats_from(side), time.perf_counter() - start)
+            return GenerationResult(paths, True, _stats_from(side), time.perf_counter() - start, side.get("seconds"))
 
     require_physics()
     outdir.mkdir(parents=True, exist_ok=True)
@@ -875,8 +877,9 @@ def generate(
             normalization = writer.normalization
 
     stats = {name: ClassStats(len(s), s.events, s.seconds, s.cpu_seconds) for name, s in samples.items()}
-    side = {"settings": config.settings(), "stats": {k: asdict(v) for k, v in stats.items()}}
+    seconds = time.perf_counter() - start
+    side = {"settings": config.settings(), "stats": {k: asdict(v) for k, v in stats.items()}, "seconds": seconds}
     tmp = outdir / (SIDECAR + ".tmp")
     tmp.write_text(json.dumps(side, indent=2))
     os.replace(tmp, outdir / SIDECAR)
-    return GenerationResult(paths, False, stats, time.perf_counter() - start)
+    return GenerationResult(paths, False, stats, seconds, seconds)

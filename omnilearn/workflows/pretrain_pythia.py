@@ -69,10 +69,8 @@ class PretrainConfig:
 def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
     """Generate, pretrain and summarise; returns the summary written to ``pretrain_pythia.json``."""
     cfg = cfg or PretrainConfig()
-    start = time.time()
     pythia = PythiaConfig(classes=cfg.classes, jets_per_class=cfg.jets_per_class, workers=cfg.workers, seed=cfg.seed)
     data = generate(Path(cfg.data_dir) / DATASET, pythia, progress=progress)
-    generation_s = time.time() - start
     outdir = rule.run_dir(cfg.runs_dir, None, rule.PRETRAIN)
     start = time.time()
     run_training(
@@ -106,8 +104,11 @@ def run(cfg: PretrainConfig | None = None, progress: bool = True) -> dict:
         "jets": {split: n * len(cfg.classes) for split, n in pythia.split_sizes().items()},
         "model": cfg.model_config().to_dict(),
         "settings": {k: v for k, v in asdict(cfg).items() if k not in ("model", "classes")},
-        "generation_seconds": round(generation_s, 1) if not data.cached else previous.get("generation_seconds"),
+        # the time of the call that made the files, so a rerun on cached jets keeps it
+        "generation_seconds": None if data.made_in is None else round(data.made_in, 1),
         "generation_cached": data.cached,
+        # per class: jets, events and wall/CPU seconds of its Pythia process
+        "generation_stats": {name: asdict(stats) for name, stats in data.stats.items()},
         # a resumed run adds its time to the earlier calls' (generation is cached then)
         "training_seconds": round(previous.get("training_seconds", 0.0) + training_s, 1),
         "epochs_done": len(history.get("loss", [])),
