@@ -581,9 +581,11 @@ def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
         out += ["", "Validation loss per epoch: " + ", ".join(f"{v:.4f}" for v in val) + "."]
     stats = r.get("generation_stats") or {}
     if stats:
-        rates = ", ".join(f"{name} {s['jets'] / s['seconds']:.0f}" for name, s in stats.items() if s["seconds"] > 0)
+        rates = ", ".join(
+            f"{name} {s['jets'] / s['cpu_seconds']:.1f}" for name, s in stats.items() if s["cpu_seconds"] > 0
+        )
         cpu = sum(s["cpu_seconds"] for s in stats.values()) / 3600
-        out += ["", f"Generation, jets/s per Pythia process: {rates}; {cpu:.2f} CPU hours in all."]
+        out += ["", f"Generation, jets per CPU second: {rates}; {cpu:.2f} CPU hours in all."]
     published = plots / section.folder / r.get("published_checkpoint", "")
     if r.get("published_checkpoint") and published.is_dir():
         link = Path(os.path.relpath(published, page.parent)).as_posix()

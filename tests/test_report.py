@@ -193,10 +193,10 @@ def test_pretraining_section_from_its_result(tmp_path):
     part = page.split("## Larger Pythia pretraining")[1].split("\n## ")[0]
     assert "| 10 | 160000 | width 64, 4 blocks, 64 particles | 2 | 1.2500 | 1.00 h | 0.50 h |" in part
     assert "Validation loss per epoch: 1.5000, 1.2500." in part
-    assert "Generation, jets/s" not in part
+    assert "Generation, jets per" not in part
     result["generation_stats"] = {
-        "qcd": {"jets": 100, "events": 120, "seconds": 2.0, "cpu_seconds": 1800.0},
-        "tblv": {"jets": 100, "events": 900, "seconds": 10.0, "cpu_seconds": 5400.0},
+        "qcd": {"jets": 90000, "events": 120000, "seconds": 2000.0, "cpu_seconds": 1800.0},
+        "tblv": {"jets": 27000, "events": 90000, "seconds": 6000.0, "cpu_seconds": 5400.0},
     }
     assert "Its best checkpoint" not in part  # named in the result but not there: no dead link
     result["published_checkpoint"] = "checkpoint"
@@ -204,4 +204,4 @@ def test_pretraining_section_from_its_result(tmp_path):
     (tmp_path / "plots" / "pretrain" / "checkpoint").mkdir()
     page = report.results_page(tmp_path / "plots", tmp_path / "docs" / "results.md")
     assert "best checkpoint (weights, input normalisation, settings): [../plots/pretrain/checkpoint]" in page
-    assert "Generation, jets/s per Pythia process: qcd 50, tblv 10; 2.00 CPU hours in all." in page
+    assert "Generation, jets per CPU second: qcd 50.0, tblv 5.0; 2.00 CPU hours in all." in page
