@@ -79,17 +79,27 @@ def test_summary_over_seeds():
 def test_a_named_body_is_its_own_curve_against_the_same_scratch_runs():
     from omnilearn.evaluation.study import check_run_name, label, run_order
 
-    rows = _hand_made() + [
-        _result("top", 250, seed, "pythia10", 0.95, 30.0, [0.55, 0.5, 0.45, 0.4]) for seed in (1, 2)
-    ]
+    rows = _hand_made() + [_result("top", 250, seed, "pythia10", 0.95, 30.0, [0.55, 0.5, 0.45, 0.4]) for seed in (1, 2)]
     s = summarize(rows)["top"]
     assert list(s["efficiency"]) == ["omnilearn", "pythia10", "upstream", "scratch"]
-    assert s["efficiency"]["pythia10"]["auc"] == {"size": [250], "median": [0.95], "low": [0.95], "high": [0.95], "n": [2]}
+    assert s["efficiency"]["pythia10"]["auc"] == {
+        "size": [250],
+        "median": [0.95],
+        "low": [0.95],
+        "high": [0.95],
+        "n": [2],
+    }
     body = s["convergence"]["pythia10"]
     assert body["pairs"] == [2] and body["fine_tuned_epochs"]["median"] == [1.0] and body["speedup"]["median"] == [3.0]
     assert s["convergence"]["omnilearn"]["pairs"] == [3]  # unchanged by the other body
     assert label("pythia10") == "OmniLearn (fine-tuned, pythia10 body)" and label("scratch").endswith("(scratch)")
-    assert run_order(["scratch", "b2", "upstream", "a1", "omnilearn"]) == ["omnilearn", "a1", "b2", "upstream", "scratch"]
+    assert run_order(["scratch", "b2", "upstream", "a1", "omnilearn"]) == [
+        "omnilearn",
+        "a1",
+        "b2",
+        "upstream",
+        "scratch",
+    ]
     assert check_run_name("pythia10") == "pythia10"
     for bad in ("scratch", "upstream", "Pythia", "10x", "a_b", ""):
         with pytest.raises(ValueError, match="run name"):
@@ -181,6 +191,19 @@ def test_missing_checkpoints_stop_before_any_generation(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+def test_results_of_another_pool_are_not_mixed(tmp_path):
+    from omnilearn.workflows.study import StudyConfig, check_pool, run_task
+
+    r = _result("top", 250, 1, "scratch", 0.9, 10.0, [1.0]) | {"pool_jets_per_class": 910}
+    result_path(tmp_path, "top", 250, 1, "scratch").write_text(json.dumps(r))
+    check_pool(tmp_path, "top", 910)  # the same pool
+    check_pool(tmp_path, "qg", 3637)  # another task's results do not matter
+    cfg = StudyConfig(sizes=(250, 4000), plot_dir=str(tmp_path), data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValueError, match="pool of 910 jets per class, these sizes need 3637"):
+        run_task("top", cfg)  # before generating anything
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.slow
 def test_study_end_to_end(tmp_path):
     """A tiny pretraining, then one size × one seed × both runs of the top task (2 epochs): the
@@ -231,6 +254,7 @@ def test_study_end_to_end(tmp_path):
         assert 0 <= r["auc"] <= 1 and len(r["losses"]["val_loss"]) == 2 and "roc" not in r
         assert r["model"]["projection_dim"] == 16 and r["train"]["fine_tune"] == (r["run"] == "omnilearn")
         assert r["pretrained"] == (cfg.pretrained if r["run"] == "omnilearn" else None)
+        assert r["pool_jets_per_class"] == cfg.pool_jets_per_class()
     eff = summary["top"]["efficiency"]
     assert set(eff) == {"omnilearn", "scratch"} and eff["scratch"]["auc"]["size"] == [8]
     assert summary["top"]["convergence"]["omnilearn"]["pairs"] == [1]

@@ -72,8 +72,11 @@ Example:
     omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3
     omnilearn report --page_only                # the study's section of docs/results.md
 
+The largest size sets the pool (P jets per class) the subsets are drawn from: every call adding
+runs to one --plot_dir must give the same largest size.
+
 Writes <data_dir>/{pool,test}/<task>[_public] (generated, converted, cached), the training
-subsets <data_dir>/pool/<task>/n<N>_seed<S>.h5, the runs <runs_dir>/<task>/n<N>_seed<S>/<run>,
+subsets <data_dir>/pool/<task>/n<N>_seed<S>_pool<P>.h5, the runs <runs_dir>/<task>/n<N>_seed<S>_pool<P>/<run>,
 and into <plot_dir> one result JSON per (task, size, seed, run)
 (<task>_n<N>_seed<S>_<run>.json, the results to commit; a rerun skips those present) and the
 figures <task>_efficiency.png (AUC and 1/eB vs size) and <task>_convergence.png (validation

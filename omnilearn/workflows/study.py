@@ -6,10 +6,12 @@ several training-set sizes × seeds, scored on independent test jets.
    the pool with ``gen_seed``, the test jets with ``test_seed`` (every split of that sample is
    test data; none of it is ever trained on).
 2. For each size N and seed S, N jets of the pool's train split (N/2 per class, drawn with S)
-   are written to ``<data_dir>/pool/<task>/n<N>_seed<S>.h5``; the pool's val split is the
-   validation set of every run.
+   are written to ``<data_dir>/pool/<task>/<subset>.h5`` (``<subset>``: ``n<N>_seed<S>_pool<P>``);
+   the pool's val split is the validation set of every run. The largest size sets the pool's P
+   jets per class, so every call that adds runs to a plot folder must give the same largest
+   size (checked).
 3. Fine-tuned and scratch (:func:`omnilearn.workflows.pythia_tasks.train`, same epochs, no
-   early stopping) into ``<runs_dir>/<task>/n<N>_seed<S>/<run>``; each best checkpoint scored on
+   early stopping) into ``<runs_dir>/<task>/<subset>/<run>``; each best checkpoint scored on
    the test jets into ``<plot_dir>/<task>_n<N>_seed<S>_<run>.json`` (with its losses per epoch).
 4. From those JSONs (:func:`load`, :func:`summarize`): AUC and 1/εB vs N (median, 16–84 % band
    over seeds) and the convergence: the epoch at which the fine-tuned model first reaches the
@@ -90,6 +92,18 @@ def write_subset(source: Path, dest: Path, size: int, seed: int) -> Path:
     return dest
 
 
+def check_pool(plot_dir: str | Path, task: str, pool_jets_per_class: int) -> None:
+    """ValueError if ``plot_dir`` holds results of ``task`` trained on subsets of another pool (the
+    largest size sets the pool, so their validation losses and subsets would not match)."""
+    for r in load(plot_dir):
+        other = r.get("pool_jets_per_class", pool_jets_per_class)
+        if r["task"] == task and other != pool_jets_per_class:
+            raise ValueError(
+                f"{plot_dir}: its {task} results come from a pool of {other} jets per class, these sizes need "
+                f"{pool_jets_per_class} (the largest size sets it): give the same largest size or another --plot_dir"
+            )
+
+
 def _task_cfg(cfg: StudyConfig, seed: int) -> pythia_tasks.PythiaTaskConfig:
     return pythia_tasks.PythiaTaskConfig(
         workers=cfg.workers,
@@ -114,6 +128,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
     from ..training import checkpoint
 
     check_run_name(cfg.run_name)
+    check_pool(cfg.plot_dir, name, cfg.pool_jets_per_class())
     for pretrained in filter(None, (cfg.pretrained, cfg.upstream)):  # fail before generating anything
         pythia_tasks._model_config(Path(pretrained))
     dataset, task = registry.get(name), tasks.pythia_sample_task(name)
@@ -124,8 +139,12 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
     written = []
     for size in cfg.sizes:
         for seed in cfg.seeds:
+            subset = f"n{size}_seed{seed}_pool{cfg.pool_jets_per_class()}"  # a new pool: new subsets and runs
             train_file = write_subset(
-                dataset.files(pool.parent, "train")[0], pool / f"n{size}_seed{seed}.h5", size, seed
+                dataset.files(pool.parent, "train")[0],
+                pool / f"{subset}.h5",
+                size,
+                seed,
             )
             for run in (cfg.run_name, SCRATCH) + ((UPSTREAM,) if cfg.upstream else ()):
                 out = result_path(cfg.plot_dir, name, size, seed, run)
@@ -133,7 +152,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                     written.append(out)
                     continue
                 print(f"\n=== {name}: {size} training jets, seed {seed}, {run}", flush=True)
-                run_dir = Path(cfg.runs_dir) / name / f"n{size}_seed{seed}" / run
+                run_dir = Path(cfg.runs_dir) / name / subset / run
                 start = time.perf_counter()
                 task_cfg = _task_cfg(cfg, seed)
                 if run == UPSTREAM:  # fine-tuned, from the authors' weights
@@ -163,6 +182,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                 result |= {"task": name, "size": size, "seed": seed, "run": run, "epoch": meta.get("epoch")}
                 result |= {"model": meta.get("model"), "train": meta.get("train"), "seconds": round(seconds, 1)}
                 result["pretrained"] = None if run == SCRATCH else task_cfg.pretrained
+                result["pool_jets_per_class"] = cfg.pool_jets_per_class()
                 written.append(write_json(result, out))
     return written
 
