@@ -14,6 +14,11 @@ class CheckpointError(OmniLearnError, ValueError):
     not fit the model or the data; the message names the file."""
 
 
+class ResultsMismatchError(OmniLearnError, ValueError):
+    """New results would not be comparable with those already in a results folder (drawn from
+    another sample); the message names the folder and what to change."""
+
+
 class OmniLearnWarning(UserWarning):
     """Something the user should know that does not stop the run (the data lack inputs the model
     was trained with); the command line prints it as one line ``omnilearn <cmd>: warning: …``."""

@@ -359,8 +359,8 @@ def page_sections() -> tuple[Section, ...]:
             "study",
             "study",
             "omnilearn quickstart && omnilearn study --sizes 250 1000 4000 16000 --seeds 1 2 3",
-            "The quick start's pretrained body (OmniLearn) and the ten-class body above (pythia10 body) "
-            "fine-tuned against the same PET from scratch on the Pythia top "
+            "The quick start's pretrained body (OmniLearn) and, where run, the ten-class body above "
+            "(`--run_name pythia10`) fine-tuned against the same PET from scratch on the Pythia top "
             "and quark/gluon tasks (released formats, as above), for several training-set sizes and seeds, "
             "scored on test jets generated with another seed. Expected wall time and settings: "
             "[the study page](study.md). Jets generated here by Pythia 8 and a small model: the paper's "

@@ -204,6 +204,18 @@ def test_results_of_another_pool_are_not_mixed(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+def test_results_of_another_pool_give_one_line_on_the_command_line(tmp_path, capsys):
+    from omnilearn.cli import main
+
+    r = _result("qg", 250, 1, "scratch", 0.9, 10.0, [1.0]) | {"pool_jets_per_class": 910}
+    result_path(tmp_path, "qg", 250, 1, "scratch").write_text(json.dumps(r))
+    argv = ["study", "--tasks", "qg", "--sizes", "250", "4000", "--plot_dir", str(tmp_path)]
+    assert main(argv + ["--data_dir", str(tmp_path / "data")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("omnilearn study: error: ") and "pool of 910" in err and "\n" not in err
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.slow
 def test_study_end_to_end(tmp_path):
     """A tiny pretraining, then one size × one seed × both runs of the top task (2 epochs): the

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ResultsMismatchError
 from ..evaluation.results import write_json
 from ..evaluation.study import FINE_TUNED, SCRATCH, UPSTREAM, check_run_name, label, load, result_path, summarize
 from . import pythia_tasks
@@ -93,12 +94,13 @@ def write_subset(source: Path, dest: Path, size: int, seed: int) -> Path:
 
 
 def check_pool(plot_dir: str | Path, task: str, pool_jets_per_class: int) -> None:
-    """ValueError if ``plot_dir`` holds results of ``task`` trained on subsets of another pool (the
-    largest size sets the pool, so their validation losses and subsets would not match)."""
+    """:class:`~omnilearn.errors.ResultsMismatchError` if ``plot_dir`` holds results of ``task``
+    trained on subsets of another pool (the largest size sets the pool, so their validation
+    losses and subsets would not match)."""
     for r in load(plot_dir):
         other = r.get("pool_jets_per_class", pool_jets_per_class)
         if r["task"] == task and other != pool_jets_per_class:
-            raise ValueError(
+            raise ResultsMismatchError(
                 f"{plot_dir}: its {task} results come from a pool of {other} jets per class, these sizes need "
                 f"{pool_jets_per_class} (the largest size sets it): give the same largest size or another --plot_dir"
             )
