@@ -185,7 +185,9 @@ def test_missing_checkpoints_stop_before_any_generation(tmp_path):
     from omnilearn.workflows.study import StudyConfig, run_task
 
     pre = tmp_path / "pre" / "best"
-    cfg = StudyConfig(data_dir=str(tmp_path / "data"), pretrained=str(pre), upstream=str(tmp_path / "none"))
+    cfg = StudyConfig(
+        data_dir=str(tmp_path / "data"), plot_dir=str(tmp_path), pretrained=str(pre), upstream=str(tmp_path / "none")
+    )
     with pytest.raises(FileNotFoundError, match="no pretrained checkpoint at " + str(pre)):
         run_task("top", cfg)
     assert not (tmp_path / "data").exists()
