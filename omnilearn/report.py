@@ -552,6 +552,8 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
 
 def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
     """The larger Pythia pretraining: its data, model, epochs, losses and wall times."""
+    from .pythia.generator import ClassStats
+
     path = plots / section.folder / f"{section.dataset}.json"
     out = [section.about, ""]
     if not path.is_file():
@@ -579,16 +581,14 @@ def _pretrain_section(section: Section, plots: Path, page: Path) -> list[str]:
     )
     if val:
         out += ["", "Validation loss per epoch: " + ", ".join(f"{v:.4f}" for v in val) + "."]
-    stats = r.get("generation_stats") or {}
+    stats = {name: ClassStats(**s) for name, s in (r.get("generation_stats") or {}).items()}
     if stats:
-        rates = ", ".join(
-            f"{name} {s['jets'] / s['cpu_seconds']:.1f}" for name, s in stats.items() if s["cpu_seconds"] > 0
-        )
-        cpu = sum(s["cpu_seconds"] for s in stats.values()) / 3600
+        rates = ", ".join(f"{name} {s.jets_per_cpu_second:.1f}" for name, s in stats.items() if s.cpu_seconds > 0)
+        cpu = sum(s.cpu_seconds for s in stats.values()) / 3600
         out += ["", f"Generation, jets per CPU second: {rates}; {cpu:.2f} CPU hours in all."]
-    published = plots / section.folder / r.get("published_checkpoint", "")
-    if r.get("published_checkpoint") and published.is_dir():
-        link = Path(os.path.relpath(published, page.parent)).as_posix()
+    name = r.get("published_checkpoint")
+    if name and (plots / section.folder / name).is_dir():
+        link = Path(os.path.relpath(plots / section.folder / name, page.parent)).as_posix()
         out += ["", f"Its best checkpoint (weights, input normalisation, settings): [{link}]({link})."]
     return out + _figures(
         [p for p in [plots / section.folder / "pretrain_pythia_losses.png"] if p.exists()], plots, page

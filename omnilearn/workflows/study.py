@@ -130,18 +130,19 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
     from ..training import checkpoint
 
     check_run_name(cfg.run_name)
-    check_pool(cfg.plot_dir, name, cfg.pool_jets_per_class())
+    pool_jets = cfg.pool_jets_per_class()
+    check_pool(cfg.plot_dir, name, pool_jets)
     for pretrained in filter(None, (cfg.pretrained, cfg.upstream)):  # fail before generating anything
         pythia_tasks._model_config(Path(pretrained))
     dataset, task = registry.get(name), tasks.pythia_sample_task(name)
     data = Path(cfg.data_dir)
-    pool = pythia_tasks.prepare(name, data / "pool", cfg.pool_jets_per_class(), cfg.workers, cfg.gen_seed)
+    pool = pythia_tasks.prepare(name, data / "pool", pool_jets, cfg.workers, cfg.gen_seed)
     test = pythia_tasks.prepare(name, data / "test", cfg.test_jets_per_class, cfg.workers, cfg.test_seed)
     test_files = [f for split in ("train", "val", "test") for f in dataset.files(test.parent, split)]
     written = []
     for size in cfg.sizes:
         for seed in cfg.seeds:
-            subset = f"n{size}_seed{seed}_pool{cfg.pool_jets_per_class()}"  # a new pool: new subsets and runs
+            subset = f"n{size}_seed{seed}_pool{pool_jets}"  # a new pool: new subsets and runs
             train_file = write_subset(
                 dataset.files(pool.parent, "train")[0],
                 pool / f"{subset}.h5",
@@ -184,7 +185,7 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
                 result |= {"task": name, "size": size, "seed": seed, "run": run, "epoch": meta.get("epoch")}
                 result |= {"model": meta.get("model"), "train": meta.get("train"), "seconds": round(seconds, 1)}
                 result["pretrained"] = None if run == SCRATCH else task_cfg.pretrained
-                result["pool_jets_per_class"] = cfg.pool_jets_per_class()
+                result["pool_jets_per_class"] = pool_jets
                 written.append(write_json(result, out))
     return written
 
