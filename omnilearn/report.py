@@ -368,6 +368,17 @@ def page_sections() -> tuple[Section, ...]:
             kind="study",
         ),
         Section(
+            "Pythia study, larger training sets: the ten-class body vs scratch",
+            "study_4000",
+            "study",
+            "omnilearn study --pretrained plots/pretrain/checkpoint --run_name pythia10 --sizes 250 1000 4000 "
+            "--seeds 1 2 3 --plot_dir plots/study_4000",
+            "The same study with training sets up to 4 000 jets: a larger pool (the largest size sets it), so "
+            "every size is run anew, and only the ten-class body (the one sized for this) against scratch. "
+            "Settings and wall time: [the study page](study.md).",
+            kind="study",
+        ),
+        Section(
             "LHCO anomaly detection: max SIC vs injected signal — Figs. 10–11",
             "lhco",
             "lhco",

@@ -166,6 +166,18 @@ def test_results_page_section(tmp_path):
     assert "](../plots/study/top_efficiency.png)" in text and "top_convergence.png" not in text
 
 
+def test_the_larger_study_has_its_own_section_and_folder(tmp_path):
+    plots, page = tmp_path / "plots", tmp_path / "docs" / "results.md"
+    (plots / "study_4000").mkdir(parents=True)
+    r = _result("top", 4000, 1, "pythia10", 0.96, 60.0, [0.4, 0.3])
+    result_path(plots / "study_4000", "top", 4000, 1, "pythia10").write_text(json.dumps(r))
+    text = report.results_page(plots, page)
+    first = text.split("## Pythia study:", 1)[1].split("\n## ", 1)[0]
+    larger = text.split("## Pythia study, larger training sets", 1)[1].split("\n## ", 1)[0]
+    assert "**Not run yet.**" in first and "| 4000 |" not in first
+    assert "| 4000 | OmniLearn (fine-tuned, pythia10 body) | 0.9600 [0.9600, 0.9600] |" in larger
+
+
 def test_sizes_must_be_even():
     from omnilearn.cli import main
 
