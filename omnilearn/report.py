@@ -514,15 +514,27 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
         title = pythia_sample_task(task).title
         out += [f"### {title}: data efficiency", ""]
         metrics = list(next(iter(s["efficiency"].values())))
-        out.append(_line(["Training jets", "Model", *(f"{header(m)}: median [16 %, 84 %]" for m in metrics), "Seeds"]))
-        out.append(_line(["--:", ":--"] + ["--:"] * (len(metrics) + 1)))
+        out.append(
+            _line(
+                [
+                    "Training jets",
+                    "Model",
+                    *(f"{header(m)}: median [16 %, 84 %]" for m in metrics),
+                    "Seeds",
+                    "Training time (s, median)",
+                ]
+            )
+        )
+        out.append(_line(["--:", ":--"] + ["--:"] * (len(metrics) + 2)))
         rows = [(size, run, i) for run, c in s["efficiency"].items() for i, size in enumerate(c[metrics[0]]["size"])]
         for size, run, i in sorted(rows):
             c = s["efficiency"][run]
             cells = [
                 _band_cell(m.partition("@")[0], c[m]["median"][i], c[m]["low"][i], c[m]["high"][i]) for m in metrics
             ]
-            out.append(_line([str(size), label(run), *cells, str(c[metrics[0]]["n"][i])]))
+            time = s["seconds"].get((size, run))
+            count = str(c[metrics[0]]["n"][i])
+            out.append(_line([str(size), label(run), *cells, count, "-" if time is None else f"{time:.0f}"]))
         if s["convergence"]:
             out += ["", f"### {title}: convergence", ""]
             out.append(
@@ -549,7 +561,8 @@ def _study_section(section: Section, plots: Path, page: Path) -> list[str]:
         out += [
             "",
             "Median and [16 %, 84 %] quantiles over seeds (each seed: its own training subset and "
-            "initialisation); scored on independent test jets.",
+            "initialisation); scored on independent test jets. Training time: the run's fit on 2 CPU cores, "
+            "validation after each epoch included, scoring the test jets not.",
         ]
         names = [f"{task}_efficiency.png", f"{task}_convergence.png"]
         out += _figures([folder / n for n in names if (folder / n).exists()], plots, page)

@@ -76,6 +76,23 @@ def test_summary_over_seeds():
     assert up["size"] == [1000] and up["pairs"] == [1] and up["speedup"]["median"] == [1.0]
 
 
+def test_training_time_is_the_median_over_seeds_and_shown_beside_the_metrics(tmp_path):
+    rows = _hand_made()
+    fine = [r for r in rows if r["run"] == "omnilearn"]  # 250 jets, seeds 1-3
+    for r, seconds in zip(fine, (100.0, 300.0, 200.0)):
+        r["seconds"] = seconds
+    assert summarize(rows)["top"]["seconds"] == {(250, "omnilearn"): 200.0}  # runs without a time: none
+
+    (tmp_path / "study").mkdir()
+    for r in rows:
+        result_path(tmp_path / "study", r["task"], r["size"], r["seed"], r["run"]).write_text(json.dumps(r))
+    text = report.results_page(tmp_path, tmp_path / "results.md")
+    assert "| Seeds | Training time (s, median) |" in text
+    fine_row = next(line for line in text.splitlines() if line.startswith("| 250 | OmniLearn (fine-tuned) | 0.92"))
+    scratch_row = next(line for line in text.splitlines() if line.startswith("| 250 | PET classifier (scratch) |"))
+    assert fine_row.endswith("| 3 | 200 |") and scratch_row.endswith("| 3 | - |")
+
+
 def test_a_named_body_is_its_own_curve_against_the_same_scratch_runs():
     from omnilearn.evaluation.study import check_run_name, label, run_order
 

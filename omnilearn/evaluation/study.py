@@ -132,7 +132,8 @@ def _add_convergence(conv: dict, run: str, size: int, by_seed: Mapping[int, Mapp
 def summarize(results: Iterable[Mapping]) -> dict:
     """{task: {"efficiency": {run: {metric: {"size": [...], "median", "low", "high", "n"}}},
     "convergence": {run: {"size": [...], "fine_tuned_epochs": band, "scratch_epochs": band,
-    "speedup": band, "reached": [k], "pairs": [n]}}}} over seeds, ``convergence`` for each
+    "speedup": band, "reached": [k], "pairs": [n]}}, "seconds": {(size, run): median training
+    time of a run, validation included}}} over seeds, ``convergence`` for each
     fine-tuned run against scratch; bands are :func:`~omnilearn.evaluation.anomaly.band` (median,
     16 % and 84 % quantiles) of the seeds at each size."""
     by_task: dict[str, dict[int, dict[int, dict[str, Mapping]]]] = {}
@@ -142,6 +143,7 @@ def summarize(results: Iterable[Mapping]) -> dict:
     for task, by_size in sorted(by_task.items()):
         eff: dict[str, dict[str, dict[str, list]]] = {}
         conv: dict[str, dict[str, list]] = {}
+        seconds: dict[tuple[int, str], float] = {}
         for size, by_seed in sorted(by_size.items()):
             runs_here = run_order(run for runs in by_seed.values() for run in runs)
             for run in runs_here:
@@ -151,10 +153,14 @@ def summarize(results: Iterable[Mapping]) -> dict:
                     row["size"].append(size)
                     for k, v in _band([_value(r, metric) for r in seeds]).items():
                         row.setdefault(k, []).append(v)
+                times = [r["seconds"] for r in seeds if r.get("seconds") is not None]
+                if times:
+                    seconds[(size, run)] = float(np.median(times))
             for run in (r for r in runs_here if r != SCRATCH):
                 _add_convergence(conv, run, size, by_seed)
         out[task] = {
             "efficiency": {run: eff[run] for run in run_order(eff)},
             "convergence": {run: conv[run] for run in run_order(conv)},
+            "seconds": seconds,
         }
     return out
