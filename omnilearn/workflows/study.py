@@ -191,11 +191,14 @@ def run_task(name: str, cfg: StudyConfig) -> list[Path]:
 
 
 def run(cfg: StudyConfig | None = None) -> dict:
-    """:func:`run_task` for each task, then the figures; returns :func:`summarize` of the results."""
+    """:func:`run_task` for each task, the figures redrawn after each (a study stopped in a later
+    task keeps the figures of those done); returns :func:`summarize` of the results."""
     cfg = cfg or StudyConfig()
+    summary: dict = {}
     for name in cfg.tasks:
         run_task(name, cfg)
-    return plot(cfg.plot_dir)
+        summary = plot(cfg.plot_dir)
+    return summary
 
 
 def plot(plot_dir: str | Path) -> dict:
