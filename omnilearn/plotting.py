@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .evaluation.generation import CLASS_NAMES, jet_mass  # noqa: E402
@@ -305,6 +306,13 @@ def plot_data_efficiency(
         if drawn:  # a log axis needs data (1/εB may all be ∞ on a tiny test set)
             ax.set_xscale("log")
             ax.set_yscale("linear" if name == "auc" else "log")
+            # ticks at the sizes run, plain numbers: log-axis minor labels overlap on a short range
+            sizes = sorted({float(s) for c in curves.values() if metric in c for s in c[metric]["size"]})
+            ax.set_xticks(sizes, [f"{s:,.0f}" for s in sizes])
+            ax.xaxis.set_minor_formatter(mticker.NullFormatter())
+            if name != "auc":
+                ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+                ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%g"))
         ax.set_xlabel("Training jets")
         ax.legend(fontsize=12)
         ax.set_title(title, fontsize=14)

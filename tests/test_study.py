@@ -306,3 +306,18 @@ def test_study_end_to_end(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in plots.glob("*.json")}
     run(cfg)  # cached: nothing retrained or rewritten
     assert {p: p.stat().st_mtime_ns for p in plots.glob("*.json")} == before
+
+
+def test_efficiency_plot_labels_the_sizes_run(tmp_path, monkeypatch):
+    from omnilearn import plotting
+
+    figs = []
+    monkeypatch.setattr(plotting, "_save", lambda fig, path, grid=False: figs.append(fig) or Path(path))
+    band = {"size": [250, 1000, 4000], "median": [0.9, 0.95, 0.97], "low": [0.89, 0.94, 0.96], "high": [0.91, 0.96, 0.98]}
+    rej = {k: [10 * v for v in vals] if k != "size" else vals for k, vals in band.items()}
+    plotting.plot_data_efficiency({"scratch": {"auc": band, "rejection@0.5": rej}}, tmp_path / "eff.png")
+    for ax in figs[0].axes:
+        assert list(ax.get_xticks()) == [250, 1000, 4000]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["250", "1,000", "4,000"]
+        assert ax.get_xscale() == "log"
+    assert figs[0].axes[1].get_yscale() == "log"
