@@ -313,7 +313,12 @@ def test_efficiency_plot_labels_the_sizes_run(tmp_path, monkeypatch):
 
     figs = []
     monkeypatch.setattr(plotting, "_save", lambda fig, path, grid=False: figs.append(fig) or Path(path))
-    band = {"size": [250, 1000, 4000], "median": [0.9, 0.95, 0.97], "low": [0.89, 0.94, 0.96], "high": [0.91, 0.96, 0.98]}
+    band = {
+        "size": [250, 1000, 4000],
+        "median": [0.9, 0.95, 0.97],
+        "low": [0.89, 0.94, 0.96],
+        "high": [0.91, 0.96, 0.98],
+    }
     rej = {k: [10 * v for v in vals] if k != "size" else vals for k, vals in band.items()}
     plotting.plot_data_efficiency({"scratch": {"auc": band, "rejection@0.5": rej}}, tmp_path / "eff.png")
     for ax in figs[0].axes:
